@@ -1,0 +1,179 @@
+// Package detectors holds palisade's secret detectors: each one is a
+// provider's documented token format written as a keyword list (for the
+// engine's prefilter), a regular expression, optional validation, and its own
+// true and false examples. All returns them in one explicit list.
+package detectors
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// Detector finds one kind of secret.
+type Detector struct {
+	// ID is the stable rule id, lower-case with dashes ("github-pat").
+	ID string
+	// Provider is the service the secret belongs to ("GitHub").
+	Provider string
+	// Title is a short human description ("GitHub personal access token").
+	Title string
+	// Severity of a hit; encrypted or public-by-design material is rated lower.
+	Severity finding.Severity
+	// Keywords are lower-case literals. The engine runs Pattern only near a
+	// place where one of them occurs (case-insensitively), so every true
+	// example must contain at least one. Prefer the token's own prefix
+	// ("ghp_") over words that appear everywhere in code ("key").
+	Keywords []string
+	// Pattern is an RE2 expression. The secret is the submatch named
+	// "secret", else submatch 1, else the whole match.
+	Pattern string
+	// Lines is how many lines after a keyword's line the pattern may reach,
+	// for secrets whose keyword and value sit on different lines (a JSON key
+	// above its value, a PEM body). Zero means the keyword's line only.
+	Lines int
+	// LinesBefore is how many lines before a keyword's line the pattern may
+	// start, for formats whose keyword follows the secret.
+	LinesBefore int
+	// MinEntropy is the least Shannon entropy, in bits per character, the
+	// secret must have; zero disables the check. Use it for formats without
+	// a distinctive prefix, where low-entropy values are placeholders.
+	MinEntropy float64
+	// Placeholders rejects values that look like documentation placeholders
+	// (xxxx, changeme, ${VAR}, {{ x }}, <token>, example). Set it on formats
+	// without a distinctive prefix.
+	Placeholders bool
+	// Check is an optional extra test of the secret (a checksum, a structure).
+	Check func(secret string) bool
+	// Remediation tells the user how to rotate and remove this secret.
+	Remediation string
+	// References are extra references (CWE-798 and the checklist step are
+	// added to every secret finding by the engine).
+	References []finding.Reference
+
+	// TruePositives are texts that must yield a finding; FalsePositives must
+	// not. Tests run both against the detector and through the engine.
+	TruePositives  []string
+	FalsePositives []string
+
+	re *regexp.Regexp
+	group int
+}
+
+// Match is one secret a detector found in a text.
+type Match struct {
+	// Start and End are byte offsets of the secret within the scanned text.
+	Start, End int
+	// Secret is the secret itself. It never leaves the engine: callers turn
+	// it into a redacted preview and a keyed hash.
+	Secret string
+}
+
+// Compile prepares the detector's regular expression. All calls it for every
+// detector, so an invalid pattern fails the tests, not a user's scan.
+func (d *Detector) Compile() error {
+	re, err := regexp.Compile(d.Pattern)
+	if err != nil {
+		return fmt.Errorf("detector %s: %w", d.ID, err)
+	}
+	d.re = re
+	d.group = 0
+	if i := re.SubexpIndex("secret"); i > 0 {
+		d.group = i
+	} else if re.NumSubexp() >= 1 {
+		d.group = 1
+	}
+	return nil
+}
+
+// Find returns the secrets the detector's pattern finds in text, after
+// entropy, placeholder and Check filters. It does not look at Keywords: the
+// engine has already used them to choose text.
+func (d *Detector) Find(text []byte) []Match {
+	if d.re == nil {
+		if err := d.Compile(); err != nil {
+			return nil
+		}
+	}
+	var out []Match
+	for _, loc := range d.re.FindAllSubmatchIndex(text, -1) {
+		s, e := loc[2*d.group], loc[2*d.group+1]
+		if s < 0 || e <= s {
+			continue
+		}
+		secret := string(text[s:e])
+		if !d.Accept(secret) {
+			continue
+		}
+		out = append(out, Match{Start: s, End: e, Secret: secret})
+	}
+	return out
+}
+
+// Accept applies the detector's filters to a candidate secret.
+func (d *Detector) Accept(secret string) bool {
+	if d.MinEntropy > 0 && Entropy(secret) < d.MinEntropy {
+		return false
+	}
+	if d.Placeholders && IsPlaceholder(secret) {
+		return false
+	}
+	if d.Check != nil && !d.Check(secret) {
+		return false
+	}
+	return true
+}
+
+// Entropy is the Shannon entropy of s in bits per byte.
+func Entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	n := float64(len(s))
+	var h float64
+	for _, c := range counts {
+		if c == 0 {
+			continue
+		}
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+var placeholderWords = []string{
+	"example", "sample", "changeme", "change_me", "placeholder", "dummy", "your_", "your-", "yourkey",
+	"insert", "redacted", "xxxxxx", "******", "000000", "123456", "abcdef", "replace", "secret_here",
+	"<", ">", "${", "{{", "}}", "%(", "$(", "process.env", "os.environ", "getenv",
+}
+
+// IsPlaceholder reports whether a value is a template, variable reference or
+// documentation stand-in rather than a real secret.
+func IsPlaceholder(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range placeholderWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	if strings.HasPrefix(l, "$") || strings.HasPrefix(l, "%") {
+		return true
+	}
+	// One character repeated most of the value ("aaaaaaaaaaaa", "----").
+	var counts [256]int
+	top := 0
+	for i := 0; i < len(l); i++ {
+		counts[l[i]]++
+		if counts[l[i]] > top {
+			top = counts[l[i]]
+		}
+	}
+	return len(l) > 0 && top*2 > len(l)
+}

@@ -1,0 +1,5 @@
+package detectors
+
+func genericDetectors() []Detector {
+	return []Detector{}
+}

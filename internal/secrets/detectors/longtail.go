@@ -1,0 +1,5 @@
+package detectors
+
+func longTailDetectors() []Detector {
+	return []Detector{}
+}

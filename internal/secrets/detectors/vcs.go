@@ -1,0 +1,5 @@
+package detectors
+
+func vcsDetectors() []Detector {
+	return []Detector{}
+}

@@ -1,0 +1,120 @@
+// Package store keeps scans and findings across runs, on SQLite (the embedded
+// default) or PostgreSQL, with one schema and goose migrations. Findings are
+// upserted by fingerprint per target and carry a lifecycle: a rescan marks
+// findings that vanished as fixed and reopens those that return.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrAmbiguous = errors.New("ambiguous finding id")
+)
+
+// Scan statuses.
+const (
+	// ScanCompleted: every scanner covered the whole target.
+	ScanCompleted = "completed"
+	// ScanPartial: only part of the target was covered (a --diff-base run, or
+	// a scanner that stopped early); vanished findings are not marked fixed.
+	ScanPartial = "partial"
+)
+
+// Scan describes one run over one target.
+type Scan struct {
+	ID int64
+	// Target identifies what was scanned (an absolute path or repository URL);
+	// findings are unique per target and fingerprint.
+	Target string
+	// Scanners maps each scanner that ran to its version.
+	Scanners   map[string]string
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Status     string
+	// SkippedPaths are files a scanner could not read; findings there are not
+	// marked fixed, since their absence proves nothing.
+	SkippedPaths []string
+}
+
+// Result is what recording a scan changed.
+type Result struct {
+	ScanID    int64
+	New       int
+	Reopened  int
+	Fixed     int
+	Unchanged int
+}
+
+// Record is a stored finding with its lifecycle.
+type Record struct {
+	finding.Finding
+	ID            int64
+	Target        string
+	FirstSeen     time.Time
+	LastSeen      time.Time
+	FixedAt       *time.Time
+	StatusReason  string
+	StatusExpires *time.Time
+	StatusBy      string
+	LastScanID    int64
+}
+
+// Filter selects findings. Zero fields match everything.
+type Filter struct {
+	Target      string
+	Statuses    []finding.Status
+	MinSeverity finding.Severity
+	Category    finding.Category
+	RuleID      string
+	Limit       int
+}
+
+// Triage changes a finding's lifecycle state by hand.
+type Triage struct {
+	// ID is a finding's numeric id or a unique prefix of its fingerprint.
+	ID      string
+	Status  finding.Status
+	Reason  string
+	Expires *time.Time
+	Actor   string
+}
+
+// Event is one change in a finding's lifecycle, for the audit trail.
+type Event struct {
+	At     time.Time
+	From   finding.Status
+	To     finding.Status
+	Reason string
+	Actor  string
+	ScanID int64
+}
+
+// Store is the persistence palisade needs. Implementations are safe for
+// concurrent use, including concurrent RecordScan calls from several
+// processes on one database.
+type Store interface {
+	// Migrate brings the schema up to date.
+	Migrate(ctx context.Context) error
+	// RecordScan stores a finished scan and its findings in one transaction:
+	// either all of it is recorded or none of it.
+	RecordScan(ctx context.Context, scan Scan, findings []finding.Finding) (Result, error)
+	// Findings lists stored findings, most severe first.
+	Findings(ctx context.Context, f Filter) ([]Record, error)
+	// Finding returns one finding by numeric id or fingerprint prefix.
+	Finding(ctx context.Context, id string) (Record, error)
+	// Triage sets a finding's status and records who did it and why.
+	Triage(ctx context.Context, t Triage) (Record, error)
+	// History lists a finding's lifecycle events, oldest first.
+	History(ctx context.Context, findingID int64) ([]Event, error)
+	// Scans lists recent scans, newest first.
+	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// Close releases the database.
+	Close() error
+}
