@@ -65,8 +65,13 @@ func Windows(d *Detector, lower []byte, lineStarts []int, lineOf func(int) int) 
 	return MergeWindows(ws)
 }
 
+// MaxSpan bounds how far from a keyword a pattern may look, so a keyword in
+// a megabyte-long minified line costs kilobytes of regex work.
+const MaxSpan = 16 << 10
+
 // LineWindow is the byte range around a keyword at pos: from the start of
-// the line LinesBefore above it to the end of the line Lines below it.
+// the line LinesBefore above it to the end of the line Lines below it,
+// clamped to MaxSpan bytes on each side of pos.
 func LineWindow(d *Detector, pos, n int, lineStarts []int, lineOf func(int) int) [2]int {
 	l := lineOf(pos)
 	first := max(l-d.LinesBefore, 0)
@@ -75,7 +80,7 @@ func LineWindow(d *Detector, pos, n int, lineStarts []int, lineOf func(int) int)
 	if last < len(lineStarts) {
 		end = lineStarts[last]
 	}
-	return [2]int{lineStarts[first], end}
+	return [2]int{max(lineStarts[first], pos-MaxSpan), min(end, pos+MaxSpan)}
 }
 
 // MergeWindows sorts ranges and joins overlapping or touching ones.
