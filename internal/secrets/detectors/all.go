@@ -12,12 +12,12 @@ import (
 func All() []*Detector {
 	allOnce.Do(func() {
 		groups := [][]Detector{
-			cloudDetectors(),     // AWS, GCP, Azure and other clouds
-			vcsDetectors(),       // GitHub, GitLab, Bitbucket and CI systems
-			keyDetectors(),       // private keys, JWTs, URLs with credentials
-			saasDetectors(),      // SaaS APIs a company on AWS typically holds
-			longTailDetectors(),  // providers identified by a nearby keyword
-			genericDetectors(),   // keyword plus entropy, last
+			cloudDetectors(),    // AWS, GCP, Azure and other clouds
+			vcsDetectors(),      // GitHub, GitLab, Bitbucket and CI systems
+			keyDetectors(),      // private keys, JWTs, URLs with credentials
+			saasDetectors(),     // SaaS APIs a company on AWS typically holds
+			longTailDetectors(), // providers identified by a nearby keyword
+			genericDetectors(),  // keyword plus entropy, last
 		}
 		seen := map[string]bool{}
 		for _, g := range groups {

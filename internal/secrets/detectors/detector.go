@@ -59,7 +59,7 @@ type Detector struct {
 	TruePositives  []string
 	FalsePositives []string
 
-	re *regexp.Regexp
+	re    *regexp.Regexp
 	group int
 }
 
