@@ -1,5 +1,146 @@
 package detectors
 
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// longTail is one row of the long-tail table: a provider whose API key has
+// no distinctive prefix (or a prefix no other detector claims) and is
+// recognised by the provider's name appearing within a few lines of a token
+// of the documented shape. Each row becomes one Detector (see toDetector).
+type longTail struct {
+	// id is the detector id ("adzuna-api-key").
+	id string
+	// provider is the service's display name.
+	provider string
+	// keywords are space-separated lower-case words, usually the provider's
+	// name; the token must sit on a keyword's line or within lines below.
+	keywords string
+	// token is the RE2 expression of the token alone; toDetector adds the
+	// boundaries, so a longer run of token characters never matches.
+	token string
+	// lines is how many lines below a keyword's line the token may sit.
+	lines int
+	// severity of a hit.
+	severity finding.Severity
+	// ok must be detected, bad must not; both are synthetic values.
+	ok, bad string
+}
+
+// Token shapes shared by many rows.
+func hex(n int) string    { return fmt.Sprintf("[a-f0-9]{%d}", n) }
+func alnum(n int) string  { return fmt.Sprintf("[a-zA-Z0-9]{%d}", n) }
+func lower(n int) string  { return fmt.Sprintf("[a-z0-9]{%d}", n) }
+func upper(n int) string  { return fmt.Sprintf("[A-Z0-9]{%d}", n) }
+func digits(n int) string { return fmt.Sprintf("[0-9]{%d}", n) }
+
+// uuidLower is a UUID-shaped token of lower-case letters and digits, the
+// shape several providers use for keys that are not real (hex) UUIDs.
+const uuidLower = `[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}`
+
+// uuidHex is a UUID in canonical hex form, either case.
+const uuidHex = `[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}`
+
+// leftEdge and rightEdge are what may stand right before and after a
+// long-tail token: not a character that could continue it (letters, digits,
+// _ + - and characters that only occur inside mangled values: ? $ %), so a
+// longer or differently-built value is never cut down to the documented
+// length. A dot may end a sentence after a token but not start one.
+const (
+	leftEdge  = `[^A-Za-z0-9_+\-?$%.]`
+	rightEdge = `[^A-Za-z0-9_+\-?$%]`
+)
+
+// keywordReach is how many characters may separate the end of a keyword
+// from the token ("adzuna_api_key = '", "Adzuna API\n  KEY=", "<id>adzuna</id>
+// <secret>"). Farther than this the name and the value are unrelated.
+const keywordReach = 40
+
+// longTailPattern builds a row's expression: a keyword (any case), at most
+// keywordReach characters of anything, then the token between edges. When
+// the token starts with a literal prefix listed among the keywords ("gsk_",
+// "xai-"), the token names its provider by itself and stands alone.
+func longTailPattern(keywords, token string) string {
+	words := strings.Fields(keywords)
+	if ownPrefix(words, token) {
+		return fmt.Sprintf(`(?:^|%s)(?P<secret>%s)(?:$|%s)`, leftEdge, token, rightEdge)
+	}
+	for i, w := range words {
+		words[i] = regexp.QuoteMeta(w)
+	}
+	return fmt.Sprintf(`(?i:%s)(?s:.{0,%d}?)(?:^|%s)(?P<secret>%s)(?:$|%s)`,
+		strings.Join(words, "|"), keywordReach, leftEdge, token, rightEdge)
+}
+
+// ownPrefix reports whether the token's literal start is one of the
+// keywords, at least four characters long and ending in _ or -.
+func ownPrefix(words []string, token string) bool {
+	lit := token
+	if i := strings.IndexAny(token, `[(\{.?*+|`); i >= 0 {
+		lit = token[:i]
+	}
+	lit = strings.ToLower(lit)
+	for _, w := range words {
+		if len(w) >= 4 && (strings.HasSuffix(w, "_") || strings.HasSuffix(w, "-")) {
+			if strings.HasPrefix(lit, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// toDetector turns a table row into a Detector: the pattern is the token
+// between edges, the window is the keyword's line and row.lines below it,
+// and entropy and placeholder filters reject stand-in values.
+func (r longTail) toDetector() Detector {
+	return Detector{
+		ID:       r.id,
+		Provider: r.provider,
+		Title:    r.provider + " API credential",
+		Severity: r.severity,
+		Keywords: strings.Fields(r.keywords),
+		Pattern:  longTailPattern(r.keywords, r.token),
+		Lines:    r.lines,
+		// A random token of n characters has about log2(n) bits per
+		// character at most; ask for two thirds of that, capped at 3 bits,
+		// which every random key clears and repeated or counting strings do not.
+		MinEntropy:   longTailMinEntropy(r.token),
+		Placeholders: true,
+		Remediation: "Revoke the key in " + r.provider + "'s dashboard, issue a new one, store it in a secret " +
+			"manager or the CI secret store instead of the repository, and check the provider's logs for use of the old key.",
+		TruePositives:  []string{r.ok},
+		FalsePositives: []string{r.bad},
+	}
+}
+
+// longTailMinEntropy is the entropy floor for a token pattern, from the
+// shortest length its first repetition count allows.
+func longTailMinEntropy(token string) float64 {
+	n := 16
+	if i := strings.LastIndex(token, "{"); i >= 0 {
+		var lo int
+		if _, err := fmt.Sscanf(token[i+1:], "%d", &lo); err == nil && lo > 0 {
+			n = lo
+		}
+	}
+	if n < 8 {
+		n = 8
+	}
+	return math.Min(3.0, 0.65*math.Log2(float64(n)))
+}
+
+// longTailDetectors returns the long-tail table as detectors.
 func longTailDetectors() []Detector {
-	return []Detector{}
+	rows := longTailRows()
+	out := make([]Detector, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.toDetector())
+	}
+	return out
 }
