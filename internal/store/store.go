@@ -82,8 +82,12 @@ type Triage struct {
 	ID      string
 	Status  finding.Status
 	Reason  string
+	// Expires, for accepted only, is when the acceptance lapses: the next scan
+	// that sees the finding after it reopens the finding.
 	Expires *time.Time
 	Actor   string
+	// At is when the change is made; zero means now.
+	At time.Time
 }
 
 // Event is one change in a finding's lifecycle, for the audit trail.
