@@ -48,10 +48,10 @@ func TestLongTailCorpus(t *testing.T) {
 	flag := float64(flagged) / float64(none)
 	t.Logf("long tail: %d detectors, trufflehog recall %.1f%% (%d/%d), flagged %.1f%% (%d/%d)",
 		len(dets), 100*recall, found, secret, 100*flag, flagged, none)
-	if recall < 0.0 {
+	if recall < 0.69 {
 		t.Errorf("long-tail recall %.3f below floor", recall)
 	}
-	if flag > 1.0 {
+	if flag > 0.02 {
 		t.Errorf("long-tail flag rate %.3f above ceiling", flag)
 	}
 }
