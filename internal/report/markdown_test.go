@@ -141,3 +141,30 @@ func TestMarkdownRowLimit(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMarkdownText checks that no text, however hostile, can leave its table
+// cell: the escaped form is one line, splits into exactly one cell, and has
+// no character that starts markup without a backslash before it.
+func FuzzMarkdownText(f *testing.F) {
+	for _, seed := range []string{"a | b", "`x`", `\|`, "<details>", "a\nb", "\\", "[x](y)", "\x1b[31m", "é\u202e"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := markdownText(s)
+		if strings.ContainsAny(out, "\n\r") {
+			t.Fatalf("escaped text spans lines: %q", out)
+		}
+		if n := cellCount("| " + out + " |"); n != 1 {
+			t.Fatalf("escaped text %q makes %d cells", out, n)
+		}
+		for i := 0; i < len(out); i++ {
+			if out[i] == '\\' {
+				i++
+				continue
+			}
+			if strings.IndexByte("`*_[]<>|~&#!@$", out[i]) >= 0 {
+				t.Fatalf("unescaped %q at %d in %q", out[i], i, out)
+			}
+		}
+	})
+}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -343,4 +345,28 @@ func TestSARIFLevel(t *testing.T) {
 			t.Errorf("sarifLevel(%s) = %q, want %q", s, got, level)
 		}
 	}
+}
+
+// FuzzArtifactURI checks that any finding path becomes a URI reference that
+// parses, and that a relative one has no scheme (so %SRCROOT% applies).
+func FuzzArtifactURI(f *testing.F) {
+	for _, seed := range []string{"a/b.go", "/repo/x.go", `c:\x`, "a b#?%.md", "../up", "http://x/y", ":", "./"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if p == "" {
+			return
+		}
+		uri, base := artifactURI(p, "/repo")
+		u, err := url.Parse(uri)
+		if err != nil {
+			t.Fatalf("artifactURI(%q) = %q, which does not parse: %v", p, uri, err)
+		}
+		if base != "" && u.Scheme != "" {
+			t.Fatalf("artifactURI(%q) = %q has scheme %q with a base id", p, uri, u.Scheme)
+		}
+		if strings.Contains(uri, `\`) {
+			t.Fatalf("artifactURI(%q) = %q keeps a backslash", p, uri)
+		}
+	})
 }
