@@ -249,7 +249,7 @@ func (e *Engine) Finding(h Hit, path, commit string, lineOffset int) finding.Fin
 		Category:    finding.Secret,
 		Severity:    d.Severity,
 		Title:       d.Title,
-		Message:     fmt.Sprintf("%s in %s: %s", d.Title, path, evidence),
+		Message:     fmt.Sprintf("%s found in %s", evidence, path),
 		Location:    finding.Location{Path: path, StartLine: h.Line + lineOffset, EndLine: h.EndLine + lineOffset, StartColumn: h.Column, EndColumn: h.EndColumn, Commit: commit},
 		Evidence:    evidence,
 		Remediation: d.Remediation,
