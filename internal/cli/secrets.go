@@ -16,6 +16,15 @@ import (
 // in the environment of every machine that shares a store or baseline.
 const defaultHashKey = "palisade/secret-hash/v1"
 
+// DefaultBaseline is the baseline file used when present in the scanned
+// folder and no other is named.
+const DefaultBaseline = ".palisade-baseline"
+
+func fileExists(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.Mode().IsRegular()
+}
+
 func secretsVersion() string { return secrets.Version }
 
 func hashKey(a *App) []byte {
@@ -43,10 +52,20 @@ func secretsEngine(a *App, cfg *config.Config, f *scanFlags, root string) (*secr
 		opts.MaxFileSize = int64(n)
 	}
 	baseline := f.baseline
-	if baseline == "" && cfg.Secrets.Baseline != "" {
+	switch {
+	case baseline != "":
+		if !filepath.IsAbs(baseline) {
+			baseline = filepath.Join(a.Dir, baseline)
+		}
+	case cfg.Secrets.Baseline != "":
 		baseline = cfg.Secrets.Baseline
 		if !filepath.IsAbs(baseline) {
 			baseline = filepath.Join(configDir(root), baseline)
+		}
+	default:
+		// A baseline at the conventional place is used without configuration.
+		if p := filepath.Join(configDir(root), DefaultBaseline); fileExists(p) {
+			baseline = p
 		}
 	}
 	if baseline != "" {
