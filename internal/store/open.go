@@ -124,7 +124,8 @@ func (s *sqlStore) Migrate(ctx context.Context) error {
 	gd := goose.DialectSQLite3
 	if s.dialect == postgres {
 		gd = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// Poll for the migration lock every second, for up to five minutes.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}

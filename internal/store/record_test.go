@@ -176,22 +176,24 @@ func TestIncompleteCoverageDoesNotFix(t *testing.T) {
 func TestConcurrentRecordScansOfOneTarget(t *testing.T) {
 	storetest.EachDSN(t, func(t *testing.T, dsn string) {
 		storetest.Open(t, dsn) // migrates
-		fs := []finding.Finding{
-			secret("aws-access-key", "config/prod.env", 3, finding.Critical),
-			secret("github-pat", "scripts/deploy.sh", 10, finding.High),
-			vuln("GHSA-aaaa-bbbb-cccc", "package-lock.json", "lodash", finding.Medium),
+		var fs []finding.Finding
+		for i := range 40 {
+			fs = append(fs, secret("rule-"+strconv.Itoa(i), "config/prod.env", i+1, finding.High))
 		}
 		const workers = 8
 		results := make([]store.Result, workers)
 		errs := make([]error, workers)
+		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range workers {
 			// One store per worker, as separate processes would have.
 			s := storetest.Open(t, dsn)
 			wg.Go(func() {
+				<-start
 				results[i], errs[i] = s.RecordScan(context.Background(), scan("/repo", store.ScanCompleted, i), fs)
 			})
 		}
+		close(start)
 		wg.Wait()
 		var total store.Result
 		for i := range workers {
@@ -203,7 +205,7 @@ func TestConcurrentRecordScansOfOneTarget(t *testing.T) {
 			total.Fixed += results[i].Fixed
 			total.Unchanged += results[i].Unchanged
 		}
-		if want := (store.Result{New: 3, Unchanged: 3 * (workers - 1)}); total != want {
+		if want := (store.Result{New: len(fs), Unchanged: len(fs) * (workers - 1)}); total != want {
 			t.Errorf("summed counts = %+v, want %+v", total, want)
 		}
 		s := storetest.Open(t, dsn)
@@ -211,8 +213,8 @@ func TestConcurrentRecordScansOfOneTarget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(recs) != 3 {
-			t.Fatalf("stored %d findings, want 3", len(recs))
+		if len(recs) != len(fs) {
+			t.Fatalf("stored %d findings, want %d", len(recs), len(fs))
 		}
 		for _, r := range recs {
 			if got := transitions(t, s, r.ID); len(got) != 1 {

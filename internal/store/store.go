@@ -79,9 +79,9 @@ type Filter struct {
 // Triage changes a finding's lifecycle state by hand.
 type Triage struct {
 	// ID is a finding's numeric id or a unique prefix of its fingerprint.
-	ID      string
-	Status  finding.Status
-	Reason  string
+	ID     string
+	Status finding.Status
+	Reason string
 	// Expires, for accepted only, is when the acceptance lapses: the next scan
 	// that sees the finding after it reopens the finding.
 	Expires *time.Time
