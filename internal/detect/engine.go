@@ -1,0 +1,327 @@
+package detect
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/detect/event"
+	"github.com/palisade-sec/palisade/internal/detect/sigma"
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// DefaultDedupWindow is how long one alert keeps absorbing new matches of
+// the same rule by the same principal in the same account and region.
+const DefaultDedupWindow = time.Hour
+
+// LoadRules loads Sigma rules from folders (see sigma.Load): broken rules are
+// reported with file and line and the rest load.
+func LoadRules(dirs []string) (*sigma.RuleSet, []error) {
+	return sigma.Load(dirs)
+}
+
+// Config says what an Engine runs and how it reports.
+type Config struct {
+	// Rules are Sigma rules (nil for none); Builtins the Go detections.
+	Rules    *sigma.RuleSet
+	Builtins []Detection
+	// DedupWindow merges repeats into one alert (DefaultDedupWindow if zero;
+	// negative turns merging off).
+	DedupWindow time.Duration
+	// MinSeverity drops alerts below it (Sigma "informational" is Info).
+	MinSeverity finding.Severity
+	// Suppressions silence rules; expired ones are ignored.
+	Suppressions []Suppression
+	// Now stamps alert and ingest times (time.Now when nil).
+	Now func() time.Time
+	// MaxRecordBytes caps one input record (event.DefaultMaxRecordBytes if zero).
+	MaxRecordBytes int
+}
+
+// Stats counts what a run did.
+type Stats struct {
+	event.Stats
+	// Matches counts rule matches before deduplication.
+	Matches    int `json:"matches"`
+	Alerts     int `json:"alerts"`
+	Suppressed int `json:"suppressed"`
+}
+
+// ruleInfo is the engine's uniform view of a built-in or Sigma rule.
+type ruleInfo struct {
+	id, title, source, file, checklist string
+	sev                                finding.Severity
+	attack                             []string
+	corr                               *sigma.Correlation
+}
+
+type hitMeta struct {
+	id                         string
+	at, ingested               time.Time
+	principal, account, region string
+}
+
+type single struct {
+	rule int
+	seq  int
+}
+
+// Engine runs detections over a stream of events. Observe events in any
+// order, then Flush: correlations, bursts and deduplication work on event
+// time, not arrival order. An Engine is not safe for concurrent use.
+type Engine struct {
+	cfg   Config
+	rules []ruleInfo
+	sigIx map[*sigma.Rule]int
+	// burst rule index for each builtin (-1 when not a burst).
+	builtinBurst []int
+
+	meta    []hitMeta
+	lastEv  *event.Event
+	singles []single
+	grouped map[int][]sigma.Hit // correlation and burst hits by rule index
+	stats   Stats
+}
+
+// NewEngine prepares an engine for one run.
+func NewEngine(cfg Config) *Engine {
+	if cfg.DedupWindow == 0 {
+		cfg.DedupWindow = DefaultDedupWindow
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Engine{cfg: cfg, sigIx: map[*sigma.Rule]int{}, grouped: map[int][]sigma.Hit{}}
+	for _, d := range cfg.Builtins {
+		ri := ruleInfo{id: d.ID, title: d.Title, source: "builtin", checklist: d.Checklist, sev: d.Severity, attack: d.Attack}
+		if d.Burst != nil {
+			ri.corr = d.Burst.correlation()
+		}
+		e.rules = append(e.rules, ri)
+	}
+	if cfg.Rules != nil {
+		for _, group := range [][]*sigma.Rule{cfg.Rules.Rules, cfg.Rules.Correlations} {
+			for _, r := range group {
+				id := r.ID
+				if id == "" {
+					id = r.Title
+				}
+				e.sigIx[r] = len(e.rules)
+				e.rules = append(e.rules, ruleInfo{id: id, title: r.Title, source: "sigma", file: r.File, sev: levelSeverity(r.Level), attack: r.Attack(), corr: r.Correlation})
+			}
+		}
+	}
+	return e
+}
+
+// levelSeverity maps a Sigma level to a severity.
+func levelSeverity(level string) finding.Severity {
+	switch strings.ToLower(level) {
+	case "critical":
+		return finding.Critical
+	case "high":
+		return finding.High
+	case "medium":
+		return finding.Medium
+	case "low":
+		return finding.Low
+	}
+	return finding.Info
+}
+
+// Run reads events from paths (files or folders), runs every detection and
+// calls emit for each alert, in first-seen order. Problems with single
+// files or records are returned and the run goes on.
+func (e *Engine) Run(ctx context.Context, paths []string, emit func(Alert)) (Stats, []error) {
+	r := event.NewReader(event.Options{MaxRecordBytes: e.cfg.MaxRecordBytes, Now: e.cfg.Now})
+	errs := r.Read(ctx, paths, func(ev *event.Event) error {
+		e.Observe(ev)
+		return nil
+	})
+	e.stats.Stats = r.Stats
+	e.Flush(emit)
+	return e.stats, errs
+}
+
+// seq returns the meta index of ev, recording it on first use.
+func (e *Engine) seq(ev *event.Event) int {
+	if e.lastEv == ev {
+		return len(e.meta) - 1
+	}
+	e.lastEv = ev
+	e.meta = append(e.meta, hitMeta{
+		id:        strings.Clone(ev.ID),
+		at:        ev.Time,
+		ingested:  ev.Ingested,
+		principal: strings.Clone(ev.Principal()),
+		account:   strings.Clone(ev.Account()),
+		region:    strings.Clone(ev.Region),
+	})
+	return len(e.meta) - 1
+}
+
+// Observe runs every detection on one event.
+func (e *Engine) Observe(ev *event.Event) {
+	for i := range e.cfg.Builtins {
+		d := &e.cfg.Builtins[i]
+		if !d.Match(ev) {
+			continue
+		}
+		e.stats.Matches++
+		if d.Burst == nil {
+			if d.Severity >= e.cfg.MinSeverity {
+				e.singles = append(e.singles, single{rule: i, seq: e.seq(ev)})
+			}
+			continue
+		}
+		h := sigma.Hit{Time: ev.Time, EventID: ev.ID, Group: d.Burst.Key(ev), Seq: e.seq(ev)}
+		if d.Burst.Distinct != nil {
+			h.Value = d.Burst.Distinct(ev)
+		}
+		e.grouped[i] = append(e.grouped[i], h)
+	}
+	if e.cfg.Rules == nil {
+		return
+	}
+	e.cfg.Rules.Match(ev, func(r *sigma.Rule) {
+		e.stats.Matches++
+		for _, c := range e.cfg.Rules.Feeds(r) {
+			ix := e.sigIx[c]
+			e.grouped[ix] = append(e.grouped[ix], c.Correlation.NewHit(r, ev, e.seq(ev)))
+		}
+		if !r.Silent {
+			ix := e.sigIx[r]
+			if e.rules[ix].sev >= e.cfg.MinSeverity {
+				e.singles = append(e.singles, single{rule: ix, seq: e.seq(ev)})
+			}
+		}
+	})
+}
+
+// Flush evaluates correlations and bursts, deduplicates, applies
+// suppressions and emits the alerts in first-seen order. The engine is
+// empty afterwards.
+func (e *Engine) Flush(emit func(Alert)) {
+	now := e.cfg.Now()
+	var cands []Alert
+	for _, s := range e.singles {
+		cands = append(cands, e.alert(s.rule, []int{s.seq}, nil, now))
+	}
+	ixs := make([]int, 0, len(e.grouped))
+	for ix := range e.grouped {
+		ixs = append(ixs, ix)
+	}
+	sort.Ints(ixs)
+	for _, ix := range ixs {
+		ri := e.rules[ix]
+		if ri.sev < e.cfg.MinSeverity {
+			continue
+		}
+		for _, set := range ri.corr.Evaluate(e.grouped[ix]) {
+			seqs := make([]int, len(set))
+			for i, h := range set {
+				seqs[i] = h.Seq
+			}
+			var group map[string]string
+			if ri.source == "sigma" {
+				group = ri.corr.GroupValues(set[0].Group)
+			}
+			cands = append(cands, e.alert(ix, seqs, group, now))
+		}
+	}
+	alerts := dedup(cands, e.cfg.DedupWindow)
+	for _, a := range alerts {
+		if e.suppressed(a, now) {
+			e.stats.Suppressed++
+			continue
+		}
+		e.stats.Alerts++
+		emit(a)
+	}
+	e.meta, e.singles, e.lastEv = nil, nil, nil
+	e.grouped = map[int][]sigma.Hit{}
+}
+
+func (e *Engine) suppressed(a Alert, now time.Time) bool {
+	for _, s := range e.cfg.Suppressions {
+		if s.Covers(a, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// alert builds an alert of rule ix over the events seqs.
+func (e *Engine) alert(ix int, seqs []int, group map[string]string, now time.Time) Alert {
+	ri := e.rules[ix]
+	first := e.meta[seqs[0]]
+	a := Alert{
+		RuleID: ri.id, Title: ri.title, Severity: ri.sev, Source: ri.source, RuleFile: ri.file,
+		Principal: first.principal, Account: first.account, Region: first.region,
+		Group: group, Attack: ri.attack, Checklist: ri.checklist,
+		FirstSeen: first.at, LastSeen: first.at, EventTime: first.at, IngestTime: first.ingested, AlertTime: now,
+	}
+	if a.Attack == nil {
+		a.Attack = []string{}
+	}
+	for _, s := range seqs {
+		m := e.meta[s]
+		a.addEvent(m.id, m.at, m.ingested)
+	}
+	return a
+}
+
+func (a *Alert) addEvent(id string, at, ingested time.Time) {
+	a.EventCount++
+	if len(a.EventIDs) < MaxEventIDs {
+		a.EventIDs = append(a.EventIDs, id)
+	}
+	if at.Before(a.FirstSeen) {
+		a.FirstSeen, a.EventTime = at, at
+	}
+	if at.After(a.LastSeen) {
+		a.LastSeen = at
+	}
+	if ingested.Before(a.IngestTime) {
+		a.IngestTime = ingested
+	}
+}
+
+// dedup merges alerts with the same rule, principal, account and region
+// whose first events fall within window of the alert they join.
+func dedup(cands []Alert, window time.Duration) []Alert {
+	key := func(a *Alert) string {
+		return a.RuleID + "\x1f" + a.Principal + "\x1f" + a.Account + "\x1f" + a.Region
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		ki, kj := key(&cands[i]), key(&cands[j])
+		if ki != kj {
+			return ki < kj
+		}
+		return cands[i].FirstSeen.Before(cands[j].FirstSeen)
+	})
+	var out []Alert
+	for i := range cands {
+		c := &cands[i]
+		if n := len(out); window > 0 && n > 0 && key(&out[n-1]) == key(c) && c.FirstSeen.Sub(out[n-1].FirstSeen) <= window && c.Group == nil && out[n-1].Group == nil {
+			last := &out[n-1]
+			for _, id := range c.EventIDs {
+				last.addEvent(id, c.FirstSeen, c.IngestTime)
+			}
+			last.EventCount += c.EventCount - len(c.EventIDs)
+			if c.LastSeen.After(last.LastSeen) {
+				last.LastSeen = c.LastSeen
+			}
+			continue
+		}
+		out = append(out, *c)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {
+			return out[i].FirstSeen.Before(out[j].FirstSeen)
+		}
+		return out[i].RuleID < out[j].RuleID
+	})
+	return out
+}
