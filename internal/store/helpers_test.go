@@ -91,20 +91,6 @@ func byFingerprint(t *testing.T, s store.Store, fp string) store.Record {
 	return r
 }
 
-// statuses returns fingerprint -> status of every stored finding.
-func statuses(t *testing.T, s store.Store) map[string]finding.Status {
-	t.Helper()
-	recs, err := s.Findings(context.Background(), store.Filter{})
-	if err != nil {
-		t.Fatalf("Findings: %v", err)
-	}
-	out := map[string]finding.Status{}
-	for _, r := range recs {
-		out[r.Fingerprint] = r.Status
-	}
-	return out
-}
-
 // transitions lists a finding's history as "from>to" strings.
 func transitions(t *testing.T, s store.Store, id int64) []string {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+		if err := createPrivate(dsn); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 		driver, source, d = "sqlite", s, sqlite
 	}
 	db, err := sql.Open(driver, source)
@@ -97,6 +101,23 @@ func sqliteDSN(dsn string) (string, error) {
 		return "", fmt.Errorf("sqlite path %q contains '?' or '#': use a file: URI", dsn)
 	}
 	return dsn + "?" + params.Encode(), nil
+}
+
+// createPrivate creates a SQLite database file readable by its owner only,
+// since it lists the organisation's weaknesses; SQLite gives its -wal and
+// -shm files the same mode. An existing file, or a file: URI, is left as it is.
+func createPrivate(path string) error {
+	if strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database file: %w", err)
+	}
+	return f.Close()
 }
 
 // redactDSN hides a password in a PostgreSQL URL so errors can show the DSN.

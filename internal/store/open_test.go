@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -49,5 +51,26 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "s3cr3tpw") {
 		t.Errorf("error shows the password: %v", err)
+	}
+}
+
+func TestNewSQLiteFileIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mode := st.Mode().Perm(); mode != 0o600 {
+			t.Errorf("%s has mode %o, want 600", filepath.Base(p), mode)
+		}
 	}
 }

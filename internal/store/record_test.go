@@ -153,11 +153,15 @@ func TestIncompleteCoverageDoesNotFix(t *testing.T) {
 		{"another scanner's run keeps them open", scan("/repo", store.ScanCompleted, 1, "deps"), 0},
 		{"complete run of the scanner fixes them", scan("/repo", store.ScanCompleted, 1, "secrets"), 1},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, s store.Store) {
-				record(t, s, scan("/repo", store.ScanCompleted, 0), a, b)
-				res := record(t, s, tt.scan, a)
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// Each case has a target of its own in the shared store.
+				target := "/repo-" + strconv.Itoa(i)
+				sc := tt.scan
+				sc.Target = target
+				record(t, s, scan(target, store.ScanCompleted, 0), a, b)
+				res := record(t, s, sc, a)
 				if res.Fixed != tt.wantFixed {
 					t.Fatalf("fixed = %d, want %d", res.Fixed, tt.wantFixed)
 				}
@@ -165,12 +169,16 @@ func TestIncompleteCoverageDoesNotFix(t *testing.T) {
 				if tt.wantFixed == 1 {
 					wantB = finding.StatusFixed
 				}
-				if got := statuses(t, s)[b.Fingerprint]; got != wantB {
-					t.Errorf("b is %s, want %s", got, wantB)
+				recs, err := s.Findings(context.Background(), store.Filter{Target: target, RuleID: b.RuleID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(recs) != 1 || recs[0].Status != wantB {
+					t.Errorf("b = %+v, want one finding %s", recs, wantB)
 				}
 			})
-		})
-	}
+		}
+	})
 }
 
 func TestConcurrentRecordScansOfOneTarget(t *testing.T) {
@@ -253,14 +261,20 @@ func TestFailedRecordScanLeavesStoreUnchanged(t *testing.T) {
 		{"unknown scan status", context.Background(), scan("/repo", "done", 1), []finding.Finding{a}},
 		{"no target", context.Background(), scan("", store.ScanCompleted, 1), []finding.Finding{a}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, s store.Store) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
 				ctx := context.Background()
-				record(t, s, scan("/repo", store.ScanCompleted, 0), a, b)
+				// Each case has a target of its own in the shared store.
+				target := "/repo-" + strconv.Itoa(i)
+				sc := tt.scan
+				if sc.Target != "" {
+					sc.Target = target
+				}
+				record(t, s, scan(target, store.ScanCompleted, 0), a, b)
 				beforeFindings, _ := s.Findings(ctx, store.Filter{})
 				beforeScans, _ := s.Scans(ctx, 0)
-				if _, err := s.RecordScan(tt.ctx, tt.scan, tt.findings); err == nil {
+				if _, err := s.RecordScan(tt.ctx, sc, tt.findings); err == nil {
 					t.Fatal("RecordScan succeeded, want an error")
 				}
 				afterFindings, err := s.Findings(ctx, store.Filter{})
@@ -283,6 +297,6 @@ func TestFailedRecordScanLeavesStoreUnchanged(t *testing.T) {
 					}
 				}
 			})
-		})
-	}
+		}
+	})
 }

@@ -104,11 +104,12 @@ func TestTriageRejectsInvalidRequests(t *testing.T) {
 		{"expiry on false positive", store.Triage{Status: finding.StatusFalsePositive, Expires: &future}, nil},
 		{"unknown finding", store.Triage{ID: "ffffffff", Status: finding.StatusFalsePositive}, store.ErrNotFound},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, s store.Store) {
-				a := secret("aws-access-key", "config/prod.env", 3, finding.Critical)
-				record(t, s, scan("/repo", store.ScanCompleted, 0), a)
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// Each case has a finding of its own in the shared store.
+				a := secret("aws-access-key-"+strconv.Itoa(i), "config/prod.env", 3, finding.Critical)
+				record(t, s, scan("/repo-"+strconv.Itoa(i), store.ScanCompleted, 0), a)
 				tr := tt.tr
 				if tr.ID == "" {
 					tr.ID = a.Fingerprint
@@ -125,8 +126,8 @@ func TestTriageRejectsInvalidRequests(t *testing.T) {
 					t.Errorf("rejected triage changed the finding: %+v", got)
 				}
 			})
-		})
-	}
+		}
+	})
 }
 
 func TestTriageByHand(t *testing.T) {
