@@ -103,6 +103,10 @@ func (d *decoder) uint() uint64 {
 		c := d.s[d.off]
 		d.off++
 		if c < 0x80 {
+			if c == 0 && i > 0 {
+				d.fail("non-minimal number")
+				return 0
+			}
 			if i == binary.MaxVarintLen64-1 && c > 1 {
 				d.fail("number overflows")
 				return 0
@@ -188,8 +192,14 @@ func Unmarshal(data []byte) (*Index, error) {
 	}
 	np := d.count()
 	ix.packages = make(map[string][]Affected, np)
+	prev := ""
 	for i := 0; i < np && d.err == nil; i++ {
 		name := d.str()
+		if i > 0 && name <= prev {
+			d.fail("package names not in strictly ascending order")
+			break
+		}
+		prev = name
 		ne := d.count()
 		entries := make([]Affected, 0, ne)
 		for j := 0; j < ne && d.err == nil; j++ {
