@@ -49,6 +49,7 @@ func cloudDetectors() []Detector {
 			// prefix, so it is only recognised next to a key name that says
 			// what it is, and only when it looks random.
 			Keywords: []string{"aws", "secretaccesskey", "secret_access_key", "secret-access-key"},
+			Lines:    1,
 			Pattern: keyed(`aws[\w.\-]{0,24}?(?:secret|key|token|pass|pwd|pw)|secret[_\-]?access[_\-]?key`,
 				`[A-Za-z0-9/+]{40}`),
 			MinEntropy: 4.0, Placeholders: true,
@@ -74,6 +75,7 @@ func cloudDetectors() []Detector {
 			// Session tokens from STS are long base64 blobs (hundreds of
 			// characters) without a stable prefix; found by their key name.
 			Keywords: []string{"session_token", "sessiontoken", "session-token", "security_token", "security-token"},
+			Lines:    1,
 			Pattern: keyed(`(?:aws|amz)?[_\-.]?(?:session|security)[_\-]?token`,
 				`[A-Za-z0-9/+]{100,}={0,2}`),
 			MinEntropy: 4.5, Placeholders: true,
@@ -250,6 +252,7 @@ func cloudDetectors() []Detector {
 			// Classic PATs are 52 characters of lower-case base32; PATs made
 			// since 2024 are 84 characters of [0-9A-Za-z].
 			Keywords:   []string{"devops", "vsts", "azdo", "ado_pat", "ado_token"},
+			Lines:      1,
 			Pattern:    keyed(`azure[_\-]?devops|devops|vsts|azdo|ado_pat|ado_token`, `[a-z2-7]{52}|[0-9A-Za-z]{84}`),
 			MinEntropy: 3.8, Placeholders: true,
 			Remediation: "Revoke the token in Azure DevOps (User settings > Personal access tokens) and " +
@@ -268,6 +271,7 @@ func cloudDetectors() []Detector {
 			// Cosmos DB keys are 64 bytes in base64 (86 characters and "=="),
 			// recognised here next to a cosmos key name.
 			Keywords: []string{"cosmos"},
+			Lines:    1,
 			Pattern:  keyed(named(`cosmos`), `[A-Za-z0-9+/]{86}==`),
 			Check:    func(s string) bool { return s != azureEmulatorKey && Entropy(s) > 4.5 },
 			Remediation: "Regenerate the key in the Cosmos DB account (Settings > Keys) and move clients " +
@@ -304,6 +308,7 @@ func cloudDetectors() []Detector {
 			ID: "alibaba-access-key-secret", Provider: "Alibaba Cloud", Title: "Alibaba Cloud AccessKey secret", Severity: critical,
 			// AccessKey secrets are 30 alphanumerics with no prefix.
 			Keywords:   []string{"alibaba", "aliyun", "alicloud"},
+			Lines:      1,
 			Pattern:    keyed(named(`alibaba|aliyun|alicloud`), `[A-Za-z0-9]{30}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Remediation: "Disable and delete the AccessKey pair in the RAM console and use RAM roles " +
@@ -332,10 +337,11 @@ func cloudDetectors() []Detector {
 		{
 			ID: "heroku-api-key", Provider: "Heroku", Title: "Heroku API key", Severity: high,
 			// Legacy account API keys are UUIDs: recognised next to a heroku key name.
-			Keywords:     []string{"heroku"},
-			Pattern:      keyed(named(`heroku`), uuidPattern),
-			Placeholders: true,
-			Remediation:  "Regenerate the API key in Heroku account settings, or revoke the authorization with `heroku authorizations:revoke`.",
+			Keywords:    []string{"heroku"},
+			Lines:       1,
+			Pattern:     keyed(named(`heroku`), uuidPattern),
+			Check:       notFiller,
+			Remediation: "Regenerate the API key in Heroku account settings, or revoke the authorization with `heroku authorizations:revoke`.",
 			TruePositives: []string{
 				`heroku_token: 0bfa8434-ee1b-48b1-b601-e64a3a6a789a`,
 				`{"config.ini": "HEROKU_TOKEN=0bfa8434-ee1b-48b1-b601-e64a3a6a789a\nBACKUP_ENABLED=true"}`,
@@ -368,6 +374,7 @@ func cloudDetectors() []Detector {
 			ID: "cloudflare-api-token", Provider: "Cloudflare", Title: "Cloudflare API token", Severity: high,
 			// API tokens are 40 characters of [0-9A-Za-z_-]; no prefix.
 			Keywords:   []string{"cloudflare", "cf_api", "cf-api"},
+			Lines:      1,
 			Pattern:    keyed(`cloudflare|cf[_\-]api`, `[0-9A-Za-z_\-]{40}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Remediation: "Roll or delete the token under My Profile > API Tokens and review the audit log.",
@@ -384,6 +391,7 @@ func cloudDetectors() []Detector {
 			ID: "cloudflare-global-api-key", Provider: "Cloudflare", Title: "Cloudflare global API key", Severity: critical,
 			// The global API key is 37 lower-case hex characters.
 			Keywords:   []string{"cloudflare", "cf_api", "cf-api", "x-auth-key"},
+			Lines:      1,
 			Pattern:    keyed(`cloudflare|cf[_\-]api|x-auth-key`, `[0-9a-f]{37}`),
 			MinEntropy: 3.0, Placeholders: true,
 			Remediation: "Change the global API key under My Profile > API Tokens, and use scoped API tokens instead.",
@@ -439,6 +447,7 @@ func cloudDetectors() []Detector {
 			ID: "linode-api-token", Provider: "Linode (Akamai)", Title: "Linode API token", Severity: high,
 			// Personal access tokens are 64 lower-case hex characters.
 			Keywords:   []string{"linode"},
+			Lines:      1,
 			Pattern:    keyed(named(`linode`), `[0-9a-f]{64}`),
 			MinEntropy: 3.2, Placeholders: true,
 			Remediation: "Revoke the token in Cloud Manager (My Profile > API Tokens).",
@@ -455,6 +464,7 @@ func cloudDetectors() []Detector {
 			ID: "vultr-api-key", Provider: "Vultr", Title: "Vultr API key", Severity: high,
 			// API keys are 36 upper-case alphanumerics.
 			Keywords:   []string{"vultr"},
+			Lines:      1,
 			Pattern:    keyed(named(`vultr`), `[0-9A-Z]{36}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Remediation: "Regenerate the API key under Account > API and restrict it by IP.",
@@ -470,6 +480,7 @@ func cloudDetectors() []Detector {
 			ID: "scaleway-secret-key", Provider: "Scaleway", Title: "Scaleway API secret key", Severity: high,
 			// Secret keys are UUIDs; recognised next to a scaleway or scw key name.
 			Keywords:     []string{"scaleway", "scw_secret", "scw-secret"},
+			Lines:        1,
 			Pattern:      keyed(`scaleway|scw[_\-]secret`, uuidPattern),
 			Placeholders: true,
 			Remediation:  "Delete the API key in the Scaleway console (IAM > API keys) and create a new one for an IAM application.",
@@ -488,6 +499,7 @@ func cloudDetectors() []Detector {
 			ID: "ibm-cloud-api-key", Provider: "IBM Cloud", Title: "IBM Cloud IAM API key", Severity: high,
 			// IAM API keys are 44 characters of [0-9A-Za-z_-].
 			Keywords: []string{"ibm", "iam_api", "iam-api", "iamapi", "cloud_api", "cloud-api", "cloud_iam", "cloud-iam", "iam_password", "iam-password", "apikey"},
+			Lines:    1,
 			Pattern: keyed(`ibm[\w.\-]{0,20}?(?:key|pwd|pass|password|token)|(?:iam|cloud)[_\-]?(?:iam[_\-]?)?(?:api[_\-]?)?(?:key|password)|(?:^|["'\s])apikey`,
 				`[0-9A-Za-z_\-]{44}`),
 			Check: notFiller,
@@ -508,6 +520,7 @@ func cloudDetectors() []Detector {
 			ID: "ibm-softlayer-api-key", Provider: "IBM Cloud", Title: "IBM Cloud classic infrastructure (SoftLayer) API key", Severity: high,
 			// Classic infrastructure API keys are 64 lower-case hex characters.
 			Keywords: []string{"softlayer", "sl_", "sl-", "slapi"},
+			Lines:    1,
 			Pattern: `(?im)(?:(?:softlayer|\bsl)[_\-]?(?:api[_\-]?)?(?:key|pwd|pass|password)\b` + keyTail + `(?:` + assign + `|\s+["']?)` +
 				`|api\.softlayer\.com/[\w.]+/v3(?:\.1)?/)(?P<secret>(?-i:[0-9a-f]{64}))` + valueEnd,
 			Check: notFiller,
@@ -528,6 +541,7 @@ func cloudDetectors() []Detector {
 			ID: "ibm-cos-hmac-secret", Provider: "IBM Cloud", Title: "IBM Cloud Object Storage HMAC secret access key", Severity: high,
 			// COS HMAC secret access keys are 48 lower-case hex characters.
 			Keywords: []string{"secret_access_key", "secret-access-key", "secretaccesskey", "cos_secret", "cos-secret", "cossecret", "coshmac", "cos_hmac", "cos-hmac"},
+			Lines:    1,
 			Pattern:  keyed(`secret[_\-]?access[_\-]?key|cos[_\-]?(?:hmac[_\-]?)?secret[_\-]?(?:access[_\-]?)?key`, `[0-9a-f]{48}`),
 			Check:    notFiller,
 			Remediation: "Delete the HMAC credential (service credential of the COS instance) and " +
@@ -547,6 +561,7 @@ func cloudDetectors() []Detector {
 			// lower-case letters. They sit in account URLs or next to a
 			// cloudant key name.
 			Keywords: []string{"cloudant", "clou_"},
+			Lines:    1,
 			Pattern: `(?im)(?:(?:cloudant|clou)[_\-]?(?:password|pwd|pw|pass|key|api[_\-]?key|secret)\b` + keyTail + assign +
 				`|https?://[\w\-]+:)(?P<secret>(?-i:[0-9a-f]{64}|[a-z]{24}))(?:@[\w\-.]+\.cloudant\.com|["'\s]|$)`,
 			Check: notFiller,
@@ -593,6 +608,7 @@ func cloudDetectors() []Detector {
 			// Static (S3-compatible) keys: the secret starts "YC" and has 38
 			// more characters; recognised near "yandex".
 			Keywords:    []string{"yandex"},
+			Lines:       1,
 			Pattern:     `\b(YC[0-9A-Za-z_\-]{38})(?:[^0-9A-Za-z_\-]|$)`,
 			Check:       notPlaceholder,
 			Remediation: "Delete the static access key of the service account in the Yandex Cloud console.",

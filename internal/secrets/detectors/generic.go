@@ -15,8 +15,9 @@ const (
 	// assign is everything between a key name and its value: an optional
 	// closing quote or bracket, an operator of some language or format
 	// (=, :=, ::=, ?=, .=, =>, :, an XML element's >, a call's ", "), and
-	// an optional opening quote.
-	assign = `["'\x60\]]?\s*(?:=|:=|::=|:::=|\?=|\.=|\|\|=|=>|:|>|,)\s*["'\x60]?\s*`
+	// an optional opening quote. A type between name and operator
+	// ("var token string =", "token: string =") is allowed.
+	assign = `["'\x60\]]?(?:\s+string|\s*:\s*string)?\s*(?:=|:=|::=|:::=|\?=|\.=|\|\|=|=>|:|>|,)\s*["'\x60]?\s*`
 	// valueEnd is what may follow a value: a quote, space, separator,
 	// an escaped newline's backslash, or the end of a line.
 	valueEnd = `(?:[\s"'\x60;,)<\]}&\\]|$)`

@@ -53,6 +53,7 @@ func vcsDetectors() []Detector {
 			// Tokens made before 2021 are 40 lower-case hex characters, the
 			// shape of a commit id, so only a key name that says token counts.
 			Keywords: []string{"github", "gh_token", "gh_pat"},
+			Lines:    1,
 			Pattern: keyed(`github[\w.\-]{0,20}?(?:token|pat|secret|password|pass|auth|key|credential)|gh_(?:token|pat)`,
 				`[0-9a-f]{40}`),
 			MinEntropy: 3.0, Placeholders: true,
@@ -152,6 +153,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "bitbucket-client-id", Provider: "Bitbucket", Title: "Bitbucket OAuth consumer key", Severity: medium,
 			Keywords:   []string{"bitbucket"},
+			Lines:      1,
 			Pattern:    keyed(`bitbucket[\w.\-]{0,24}?(?:token|key|id|client|consumer)`, `[0-9A-Za-z]{32}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Check:       lettersAndDigits,
@@ -165,6 +167,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "bitbucket-client-secret", Provider: "Bitbucket", Title: "Bitbucket OAuth consumer secret", Severity: high,
 			Keywords:   []string{"bitbucket"},
+			Lines:      1,
 			Pattern:    keyed(named(`bitbucket`), `[0-9A-Za-z_\-]{64}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Remediation: "Delete the OAuth consumer in the workspace settings and create a new one.",
@@ -191,6 +194,7 @@ func vcsDetectors() []Detector {
 			// Tokens made before 2023 are 24 alphanumerics with no prefix,
 			// recognised next to an atlassian, jira or confluence key name.
 			Keywords:   []string{"atlassian", "jira", "confluence"},
+			Lines:      1,
 			Pattern:    keyed(named(`atlassian|jira|confluence`), `[0-9A-Za-z]{24}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Check:       lettersAndDigits,
@@ -342,6 +346,7 @@ func vcsDetectors() []Detector {
 			// Identity tokens and API keys have no prefix: 64 or 73
 			// alphanumerics next to a jfrog, artifactory, bintray or xray key name.
 			Keywords:   []string{"jfrog", "artifactory", "bintray", "xray"},
+			Lines:      1,
 			Pattern:    keyed(`jfrog|artifactory|bintray|xray`, `[0-9A-Za-z]{73}|[0-9A-Za-z]{64}`),
 			MinEntropy: 4.0, Placeholders: true,
 			Remediation: "Revoke the token in the JFrog Platform and issue a scoped, expiring access token.",
@@ -408,6 +413,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "travisci-access-token", Provider: "Travis CI", Title: "Travis CI API token", Severity: high,
 			Keywords:   []string{"travis"},
+			Lines:      1,
 			Pattern:    keyed(named(`travis`), `[0-9A-Za-z_\-]{22}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Check:         lettersAndDigits,
@@ -435,6 +441,7 @@ func vcsDetectors() []Detector {
 			ID: "circleci-token-legacy", Provider: "CircleCI", Title: "CircleCI API token (legacy format)", Severity: high,
 			// Older tokens are 40 hex characters next to a circle key name.
 			Keywords:   []string{"circle"},
+			Lines:      1,
 			Pattern:    keyed(`circle[\w.\-]{0,20}?(?:token|key|secret|auth)`, `[0-9a-f]{40}`),
 			MinEntropy: 3.0, Placeholders: true,
 			Remediation:    "Delete the token in CircleCI (User settings > Personal API tokens, or Project settings > API permissions).",
@@ -444,6 +451,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "droneci-access-token", Provider: "Drone", Title: "Drone CI access token", Severity: high,
 			Keywords:   []string{"drone"},
+			Lines:      1,
 			Pattern:    keyed(named(`drone`), `[0-9A-Za-z]{32}`),
 			MinEntropy: 3.5, Placeholders: true,
 			Check:          lettersAndDigits,
@@ -454,6 +462,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "codecov-access-token", Provider: "Codecov", Title: "Codecov upload or API token", Severity: medium,
 			Keywords:     []string{"codecov"},
+			Lines:        1,
 			Pattern:      keyed(named(`codecov`), `[0-9A-Za-z]{32}|`+uuidPattern),
 			Placeholders: true,
 			Check:        func(s string) bool { return Entropy(s) >= 3.0 },
@@ -509,6 +518,7 @@ func vcsDetectors() []Detector {
 			ID: "snyk-api-token", Provider: "Snyk", Title: "Snyk API token", Severity: high,
 			// Tokens are UUIDs, recognised next to a snyk key name.
 			Keywords:    []string{"snyk"},
+			Lines:       1,
 			Pattern:     keyed(named(`snyk`), uuidPattern),
 			Check:       notFiller,
 			Remediation: "Revoke and regenerate the token in Snyk (Account settings > Auth token), or use a service account.",
@@ -533,6 +543,7 @@ func vcsDetectors() []Detector {
 			ID: "sonarqube-token-legacy", Provider: "SonarQube", Title: "SonarQube token next to a sonar key name", Severity: high,
 			// Older tokens are 40 characters with no prefix.
 			Keywords:    []string{"sonar"},
+			Lines:       1,
 			Pattern:     keyed(`sonar[\w.\-]{0,20}?(?:token|login|key|secret|auth)`, `(?:sq[pua]_)?[0-9A-Za-z]{40}`),
 			Check:       notFiller,
 			Remediation: "Revoke the token in SonarQube or SonarCloud (My account > Security).",
@@ -596,6 +607,7 @@ func vcsDetectors() []Detector {
 			ID: "sourcegraph-access-token-legacy", Provider: "Sourcegraph", Title: "Sourcegraph access token (legacy format)", Severity: high,
 			// Older tokens are 40 hex next to a sourcegraph key name.
 			Keywords:       []string{"sourcegraph"},
+			Lines:          1,
 			Pattern:        keyed(`sourcegraph`, `[0-9a-fA-F]{40}`),
 			MinEntropy:     3.5,
 			Placeholders:   true,
@@ -689,6 +701,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "linear-client-secret", Provider: "Linear", Title: "Linear OAuth client secret", Severity: high,
 			Keywords:   []string{"linear"},
+			Lines:      1,
 			Pattern:    keyed(named(`linear`), `[0-9a-f]{32}`),
 			MinEntropy: 3.0, Placeholders: true,
 			Remediation:    "Rotate the OAuth application's client secret in Linear (Settings > API > OAuth applications).",
