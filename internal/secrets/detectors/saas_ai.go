@@ -115,20 +115,11 @@ func saasAIDetectors() []Detector {
 			FalsePositives: []string{`r8_ml8XyY8o5LdnsM9PBN7dYG2VZsGBO1h5kPhJ`, `var r8_re9d0oaqncMw3a80b0QPqGJ3QwnZ0D0wEgXpcx`},
 		},
 		{
-			ID: "xai-api-key", Provider: "xAI", Title: "xAI (Grok) API key", Severity: high,
-			Keywords:       []string{"xai-"},
-			Pattern:        saasPrefixed(`xai-[a-zA-Z0-9]{80}`),
-			Placeholders:   true,
-			Remediation:    saasRotate("the xAI console under API Keys"),
-			TruePositives:  []string{`XAI_API_KEY='xai-5dv5yVGwATPEMoNSVpR4WAmV7vpKL1hjlKCWWpXavYdqoxecp9skCRsT7qYsQ1nMMHjJoeiXmZOnJZyO'`},
-			FalsePositives: []string{`xai_token = 'xai-gpwqqqW1CUNRB5TGTLoPqmXRduuW7MN0t7aEhpAgI'`},
-		},
-		{
 			ID: "mistral-api-key", Provider: "Mistral AI", Title: "Mistral AI API key", Severity: high,
 			Keywords: []string{"mistral"}, Pattern: saasNear(`[a-zA-Z0-9]{32}`, "mistral"), Lines: 1, MinEntropy: 3.5, Placeholders: true,
 			Remediation:    saasRotate("Mistral's La Plateforme under API Keys"),
-			TruePositives:  []string{`MISTRAL_API_KEY=GdhvGnePONhctjOlj3UR83K7ZFJghmzJ`},
-			FalsePositives: []string{`MISTRAL_API_KEY=W9VrPF82f4fH3Hb7jyjOoWgclJBSMytsM`, `MISTRAL_MODEL=mistral-large-latest`},
+			TruePositives:  []string{`MISTRAL_API_KEY=5dv5yVGwATPEMoNSVpR4WAmV7vpKL1hj`},
+			FalsePositives: []string{`MISTRAL_API_KEY=lKCWWpXavYdqoxecp9skCRsT7qYsQ1nMM`, `MISTRAL_MODEL=mistral-large-latest`},
 		},
 		{
 			ID: "privateai-api-token", Provider: "Private AI", Title: "Private AI API key", Severity: high,
@@ -138,16 +129,8 @@ func saasAIDetectors() []Detector {
 			MinEntropy:     3,
 			Placeholders:   true,
 			Remediation:    saasRotate("the Private AI customer portal"),
-			TruePositives:  []string{`privateai_api_token = "zyk4w3c5mfkf6et4s5588vm4mfeywg0z"`},
+			TruePositives:  []string{`privateai_api_token = "7j9oeimn9ygpwqqq216oqmduuta4hp0g"`},
 			FalsePositives: []string{`const privateaiToken = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";`},
-		},
-		{
-			ID: "langsmith-api-key", Provider: "LangSmith", Title: "LangSmith API key", Severity: high,
-			Keywords:       []string{"lsv2_"},
-			Pattern:        saasPrefixed(`lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}`),
-			Remediation:    saasRotate("LangSmith under Settings > API Keys"),
-			TruePositives:  []string{`LANGSMITH_API_KEY=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`, `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`},
-			FalsePositives: []string{`lsv2_pt_1e0430d40fc14d3fj03397b9e6z46289_2b9036edd2`},
 		},
 	}
 }
