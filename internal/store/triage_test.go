@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,4 +160,51 @@ func TestTriageByHand(t *testing.T) {
 func a2id(t *testing.T, s store.Store, f finding.Finding) int64 {
 	t.Helper()
 	return byFingerprint(t, s, f.Fingerprint).ID
+}
+
+func TestTriageDuringScansIsNotLost(t *testing.T) {
+	storetest.EachDSN(t, func(t *testing.T, dsn string) {
+		var fs []finding.Finding
+		for i := range 30 {
+			fs = append(fs, secret("rule-"+strconv.Itoa(i), "app.env", i+1, finding.High))
+		}
+		record(t, storetest.Open(t, dsn), scan("/repo", store.ScanCompleted, 0), fs...)
+		const scanners = 4
+		stores := make([]store.Store, scanners+1)
+		for i := range stores {
+			stores[i] = storetest.Open(t, dsn)
+		}
+		errs := make([]error, scanners+1)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range scanners {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = stores[i].RecordScan(context.Background(), scan("/repo", store.ScanCompleted, i+1), fs)
+			})
+		}
+		wg.Go(func() {
+			<-start
+			for _, f := range fs[10:20] {
+				if _, err := stores[scanners].Triage(context.Background(), store.Triage{ID: f.Fingerprint, Status: finding.StatusFalsePositive, Actor: "dan"}); err != nil {
+					errs[scanners] = err
+					return
+				}
+			}
+		})
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("worker %d: %v", i, err)
+			}
+		}
+		recs, err := stores[0].Findings(context.Background(), store.Filter{Statuses: []finding.Status{finding.StatusFalsePositive}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 10 {
+			t.Errorf("%d findings are false positives after concurrent scans, want the 10 triaged", len(recs))
+		}
+	})
 }
