@@ -74,13 +74,23 @@ func notFiller(s string) bool {
 	return Entropy(s) >= 2.5
 }
 
-// genericWords are the parts of a key name that mark its value as a secret.
-const genericWords = `(?:api[_.\-]?key|apikey|api[_.\-]?token|access[_.\-]?key|access[_.\-]?token|auth[_.\-]?token|` +
-	`secret|token|passwd|password|passphrase|pwd|credentials?|creds|private[_.\-]?key|client[_.\-]?secret)`
+// genericKey is a key name with a word that marks its value as a secret
+// (password, secret, token, API key, access key, credentials, private key,
+// client secret). After the word only a few suffixes may follow ("_KEY",
+// "String", "_prod", "2"), so names such as "credentialId", "tokenizer",
+// "secretName" or "keyVaultToStoreSecrets" do not count.
+const genericKey = `[\w.\-]{0,40}?(?:pass(?:word|wd|phrase)|pwd|secret|token|api[_.\-]?key|apikey|access[_.\-]?key|` +
+	`auth(?:[_.\-]?(?:key|token|code))?|credentials?|creds|private[_.\-]?key)` +
+	`(?:[_.\-]?(?:key|value|string|str|token|secret|data|b64|base64|hex|raw|prod|production|dev|staging|live|[0-9]+))*`
 
-// genericValue is the shape of a value the generic detector considers: at
-// least 12 token characters, no spaces.
-const genericValue = `[A-Za-z0-9_\-+/=.~!@#%^*]{12,200}`
+// genericAssign is the assignment after a key name for the generic
+// detectors. Unlike assign it does not cross lines, except after an XML
+// element's ">", so an empty "KEY=" never takes the next line's text; and
+// a quoted value must start right after its quote.
+const genericAssign = `["'\x60\]]?(?:[ \t]+string|[ \t]*:[ \t]*string)?[ \t]*(?:=|:=|::=|:::=|\?=|\.=|=>|:|,)[ \t]*["'\x60]?|>\s*`
+
+// genericValue is a candidate value: 12 to 200 token characters.
+const genericValue = `[A-Za-z0-9_\-+/=.~!@#%^*&]{12,200}`
 
 var (
 	uuidRe       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -88,28 +98,33 @@ var (
 	identRe      = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(?:[.\-][A-Za-z_$][A-Za-z0-9_$]*)*(?:\(\)?)?$`)
 	versionRe    = regexp.MustCompile(`^v?\d+(?:\.\d+){1,3}(?:[-+.][0-9A-Za-z.\-]+)?$`)
 	pathRe       = regexp.MustCompile(`^(?:\.{0,2}/|~/|[A-Za-z]:\\)|[/\\][\w.\-]+\.(?:pem|key|p12|pfx|crt|json|ya?ml|txt|jks|keystore|env|cer)$|\.(?:pem|key|p12|pfx|crt|json|ya?ml|txt|jks|keystore|env|cer|keytab)$`)
+	hostnameRe   = regexp.MustCompile(`^[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$`)
 	lowerWordsRe = regexp.MustCompile(`^[a-z]+(?:[_\-.][a-z]+)*$`)
 	upperWordsRe = regexp.MustCompile(`^[A-Z]+(?:[_\-.][A-Z0-9]+)*$`)
 )
 
 // genericAccept decides whether a value next to a secret-like key name is a
 // credential rather than code, configuration or a stand-in. It is the noise
-// filter of the generic detector: it keeps values that look random and
-// rejects UUIDs, bare hex digests, identifiers, paths, versions, word lists
-// and placeholders.
+// filter of generic-api-key: it keeps values that look random and rejects
+// UUIDs (ids far more often than secrets), identifiers and member accesses
+// (password = user.password), function calls, paths, URLs, versions, word
+// lists, low-entropy strings and placeholders.
 func genericAccept(s string) bool {
-	if len(s) < 12 || IsPlaceholder(s) {
+	if len(s) < 12 || IsPlaceholder(s) || !notFiller(s) {
 		return false
 	}
 	l := strings.ToLower(s)
-	for _, w := range []string{"true", "false", "null", "none", "undefined", "password", "secret", "token", "http", "localhost",
-		"test", "fake", "todo", "foo", "bar", "\\n", "...", "xxx", "encrypted", "enc[", "vault:", "arn:aws"} {
+	for _, w := range []string{"true", "false", "null", "none", "undefined", "password", "secret", "token",
+		"http", "localhost", "test", "fake", "todo", "\\n", "...", "xxx", "encrypted", "enc[", "vault:",
+		"arn:aws", "getenv", "environ", "process.env", "config.", "settings.", "params.", "request.", "self.", "this.",
+		"a1b2c3", "1a2b3c", "abcd1234", "1234abcd"} {
 		if strings.Contains(l, w) {
 			return false
 		}
 	}
 	switch {
 	case uuidRe.MatchString(s),
+		hostnameRe.MatchString(s),
 		identRe.MatchString(s) && !hasDigitAndMixedCase(s),
 		versionRe.MatchString(s),
 		pathRe.MatchString(s),
@@ -117,18 +132,48 @@ func genericAccept(s string) bool {
 		upperWordsRe.MatchString(s):
 		return false
 	}
-	if strings.ContainsAny(s[:1], ".-/") || strings.HasSuffix(s, ".") {
+	if strings.ContainsAny(s[:1], ".-/&@") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "(") {
 		return false
 	}
-	// A bare hex string is a digest, id or commit far more often than a
-	// credential; keep only the long random-looking ones with key context.
 	if hexRe.MatchString(s) {
-		return len(s) >= 32 && Entropy(s) >= 3.5 && !digestLength(len(s))
+		return len(s) >= 16 && Entropy(s) >= 3.0
 	}
-	if Entropy(s) < 3.5 {
+	// Short values must look machine-made: upper case, lower case and digits.
+	if len(s) < 20 && !hasDigitAndMixedCase(s) {
 		return false
 	}
-	return charClasses(s) >= 2
+	return Entropy(s) >= 3.5 && charClasses(s) >= 2 && strings.ContainsAny(s, "0123456789")
+}
+
+// passwordAccept is the filter of generic-password: a password is allowed
+// to be shorter and less random than a token, so it must instead look
+// deliberately made: at least 8 characters, not a word or identifier, with
+// a digit or a symbol, and not a stand-in.
+func passwordAccept(s string) bool {
+	if len(s) < 8 || IsPlaceholder(s) || !notFiller(s) || weakPassword[strings.ToLower(s)] {
+		return false
+	}
+	l := strings.ToLower(s)
+	for _, w := range []string{"password", "passwd", "secret", "true", "false", "null", "none", "test", "fake",
+		"todo", "...", "xxx", "encrypted", "enc[", "vault:", "getenv", "environ", "process.env", "config.",
+		"settings.", "params.", "request.", "self.", "this.", "sha", "md5", "bcrypt", "argon"} {
+		if strings.Contains(l, w) {
+			return false
+		}
+	}
+	switch {
+	case uuidRe.MatchString(s),
+		identRe.MatchString(s) && !strings.ContainsAny(s, "0123456789"),
+		versionRe.MatchString(s),
+		pathRe.MatchString(s),
+		lowerWordsRe.MatchString(s),
+		upperWordsRe.MatchString(s):
+		return false
+	}
+	if strings.HasPrefix(s, "$") || strings.HasPrefix(s, "%") || strings.HasSuffix(s, "(") || strings.HasSuffix(s, ")") {
+		return false
+	}
+	return charClasses(s) >= 3 && Entropy(s) >= 2.8
 }
 
 // digestLength reports whether n is the hex length of a common hash (MD5,
@@ -177,5 +222,72 @@ func charClasses(s string) int {
 }
 
 func genericDetectors() []Detector {
-	return []Detector{}
+	return []Detector{
+		{
+			ID: "generic-api-key", Provider: "Generic", Title: "Secret assigned to a credential-named key", Severity: medium,
+			// A key whose name says secret (token, password, api_key,
+			// client_secret...) assigned a random-looking value in any common
+			// syntax: env files, YAML, JSON, XML elements, source code.
+			Keywords: []string{"pass", "pwd", "secret", "token", "api_key", "apikey", "api-key", "api.key", "access_key",
+				"accesskey", "access-key", "auth", "credential", "creds", "private_key", "privatekey", "private-key"},
+			Lines: 1,
+			Pattern: `(?im)(?:^|[^\w.\-])` + genericKey + `(?:` + genericAssign + `)(?P<secret>(?-i:` + genericValue + `))` +
+				`(?:[\s"'\x60;,)<\]}\\]|$)`,
+			Check: genericAccept,
+			Remediation: "Rotate the credential with the service that issued it, remove it from the file and its " +
+				"history, and load it from a secrets manager or the environment.",
+			TruePositives: []string{
+				`api_token = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"`,
+				"SERVICE_SECRET=lidkqPMvVQV17yMKBJf90DoqcYf=y7\n",
+				`"client_secret" : "6da89121079f83b2eb6acccf8219ea982c3d79bccc3e9c6a85856480661f8fde",`,
+				"<apiKey>\n    kP2s9Wq0Zr7Mx3Vb8Nc1Ld4Hf6Jg5T\n</apiKey>",
+				`var authToken string = "q8Zr2LmP0vXk4TnWb7Yc"`,
+				`System.setProperty("PAYMENTS_TOKEN", "Xq3Lm9Rt0Vb7Nw2Ky4Zc8Pd1")`,
+				`creds = 6uiNUE98x29FPPrEfcjMPMkVmQ5Yx0`,
+			},
+			FalsePositives: []string{
+				`api_token = "dafa7817-e246-48f3-91a7-e87653d587b8"`, // UUIDs are ids far more often than secrets
+				`password = user.password`,
+				`token: tokenFromHeader()`,
+				`secret = os.environ["APP_SECRET"]`,
+				`API_KEY = process.env.API_KEY`,
+				`secret_length = X25519.secret_length`,
+				`LLM_SECRET_NAME = "NEXUS-GPT4-API-KEY"`,
+				"GITHUB_API_KEY=\nDYNATRACE_API_KEY=",
+				`access_token_url='https://github.com/login/oauth/access_token',`,
+				`token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token"`,
+				`api_key = "your_api_key_here"`,
+				`password = "correct horse battery staple"`,
+				`auth_provider = "google-oauth2-provider"`,
+				`secret: ${{ secrets.DEPLOY_KEY }}`,
+			},
+		},
+		{
+			ID: "generic-password", Provider: "Generic", Title: "Password assigned in configuration or code", Severity: medium,
+			// A key ending in password, passwd, pwd or passphrase with a
+			// quoted value that looks made by a person: shorter and less
+			// random than a token, so the placeholder rules are stricter.
+			Keywords: []string{"password", "passwd", "pwd", "passphrase"},
+			Pattern: `(?im)(?:^|[^\w.\-])[\w.\-]{0,40}?(?:password|passwd|pwd|passphrase)["'\x60]?(?:[ \t]+string|[ \t]*:[ \t]*string)?` +
+				`[ \t]*(?:=|:=|:|=>)[ \t]*["'\x60](?P<secret>(?-i:[^\s"'\x60]{8,64}))["'\x60]`,
+			Check: passwordAccept,
+			Remediation: "Change the password, remove it from the file and its history, and load it from a secrets " +
+				"manager or the environment.",
+			TruePositives: []string{
+				`administrator_login_password = "thisIsDog11"`,
+				`spring.datasource.password: "Summer#2024!"`,
+				`DB_PASSWORD="k8#Lq2!vRt"`,
+			},
+			FalsePositives: []string{
+				`password = "rootpasswd"`,
+				`password = "${DB_PASSWORD}"`,
+				`administrator_login_password = var.db_password`,
+				`password: "changeme"`,
+				`password = "<your-password>"`,
+				`password: "********"`,
+				`password_hash = "sha256:9f86d081884c7d65"`,
+				`"password": "password123"`,
+			},
+		},
+	}
 }

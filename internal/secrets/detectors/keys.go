@@ -440,7 +440,7 @@ func keyDetectors() []Detector {
 			// the secret is the user:password argument.
 			Keywords: []string{"curl"},
 			Lines:    8,
-			Pattern:  `(?s)\bcurl\b(?:[^\n]|\\\r?\n){0,600}?\s(?:-u|--user)[=\s]\s*["']?(?P<secret>[^\s"']*:["']?[^\s"']*|[^\s"':]+:)["']?(?:\s|$)`,
+			Pattern:  `(?s)\bcurl\b(?:[^\n]|\\?\r?\n[ \t]*){0,600}?\s(?:-u|--user)[=\s]\s*["']?(?P<secret>[^\s"']*:["']?[^\s"']*|[^\s"':]+:)["']?(?:\s|$)`,
 			Check:    curlCredentialOK,
 			Remediation: "Change the password or API key, and pass credentials with --netrc-file or a config file " +
 				"kept out of source control.",
@@ -472,7 +472,7 @@ func keyDetectors() []Detector {
 			// common API key headers.
 			Keywords: []string{"curl"},
 			Lines:    8,
-			Pattern: `(?is)\bcurl\b(?:[^\n]|\\\r?\n){0,600}?\s(?:-H|--header)[=\s]\s*["']` +
+			Pattern: `(?is)\bcurl\b(?:[^\n]|\\?\r?\n[ \t]*){0,600}?\s(?:-H|--header)[=\s]\s*["']` +
 				`(?:authorization|token|[\w\-]*(?:api-?key|api-?token|auth-?token|access-?token|private-token|secret))\s*:\s*(?:[A-Za-z\-]+\s+)?(?P<secret>[^\s"']+)["']`,
 			Check: headerValueOK,
 			Remediation: "Revoke the token or change the password it encodes, and pass it from an environment " +
