@@ -34,6 +34,8 @@ type scanFlags struct {
 	configPath    string
 	target        string
 	maxFileSize   string
+	verify        bool
+	awsEndpoint   string
 }
 
 func newScanCmd(a *App, g *globalFlags) *cobra.Command {
@@ -70,6 +72,8 @@ Exit status: 0 when no open finding is at or above --fail-on (or no --fail-on),
 	fl.StringVar(&f.configPath, "config", "", "configuration file (default PATH/palisade.yaml when present)")
 	fl.StringVar(&f.target, "target", "", "name the target in the store (default: the absolute path)")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "", "skip files larger than this (e.g. 50MB)")
+	fl.BoolVar(&f.verify, "verify", false, "ask providers whether found credentials work (sends them to the provider; AWS keys via STS GetCallerIdentity)")
+	fl.StringVar(&f.awsEndpoint, "aws-endpoint-url", "", "AWS endpoint for --verify (an emulator); default the SDK's, or $AWS_ENDPOINT_URL")
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/secrets"
+	"github.com/palisade-sec/palisade/internal/secrets/verify"
 )
 
 // defaultHashKey keys secret hashes when PALISADE_HASH_KEY is unset. A team
@@ -34,7 +35,7 @@ func hashKey(a *App) []byte {
 	return []byte(defaultHashKey)
 }
 
-func secretsEngine(a *App, cfg *config.Config, f *scanFlags, root string) (*secrets.Engine, error) {
+func secretsEngine(ctx context.Context, a *App, cfg *config.Config, f *scanFlags, root string) (*secrets.Engine, error) {
 	opts := secrets.Options{
 		HashKey:       hashKey(a),
 		DisabledRules: cfg.Secrets.DisabledRules,
@@ -43,6 +44,9 @@ func secretsEngine(a *App, cfg *config.Config, f *scanFlags, root string) (*secr
 	}
 	if cfg.Secrets.DecodeDepth != nil {
 		opts.DecodeDepth = *cfg.Secrets.DecodeDepth
+	}
+	if f.verify {
+		opts.Verify = verify.AWS(ctx, verify.AWSOptions{Endpoint: f.awsEndpoint})
 	}
 	if f.maxFileSize != "" {
 		n, err := config.ParseByteSize(f.maxFileSize)
@@ -84,7 +88,7 @@ func secretsEngine(a *App, cfg *config.Config, f *scanFlags, root string) (*secr
 }
 
 func runSecrets(ctx context.Context, j *scanJob) error {
-	e, err := secretsEngine(j.app, j.cfg, j.flags, j.root)
+	e, err := secretsEngine(ctx, j.app, j.cfg, j.flags, j.root)
 	if err != nil {
 		return err
 	}

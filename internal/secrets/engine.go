@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/secrets/detectors"
@@ -43,10 +44,23 @@ type Options struct {
 	DecodeDepth int
 	// Baseline holds hashes of known secrets that are not reported.
 	Baseline *Baseline
+	// Verify, when set, asks a provider whether a credential works. It sees
+	// the secret in clear inside the engine; only its answer (Verified,
+	// Unverified or Unknown) leaves. kind is "aws" with parts (key id,
+	// secret key).
+	Verify func(kind string, parts []string) string
 }
+
+// Verification results.
+const (
+	Verified   = "verified"   // the provider accepted the credential
+	Unverified = "unverified" // the provider rejected it (revoked, wrong pair)
+	Unknown    = "unknown"    // not checked: no verifier, no pair, or no answer
+)
 
 // Engine scans texts for secrets. It is safe for concurrent use.
 type Engine struct {
+	verified sync.Map // keyed hash of a credential pair → verification result
 	opts     Options
 	dets     []*detectors.Detector
 	generic  []bool    // dets[i] is a catch-all detector, outranked by any other
@@ -115,6 +129,8 @@ type Hit struct {
 	Encoding string
 	// Ignored is set when an inline comment or the baseline suppresses it.
 	Ignored bool
+	// Verification is set when Options.Verify is: Verified, Unverified or Unknown.
+	Verification string
 }
 
 // scratch is per-goroutine working memory reused across texts.
@@ -152,8 +168,12 @@ func (e *Engine) scanText(sc *scratch, text []byte, fn func(Hit)) {
 		return
 	}
 	hits := e.resolve(sc.raw)
+	var verdicts []string
+	if e.opts.Verify != nil {
+		verdicts = e.verify(hits)
+	}
 	line, lineStart, pos := 1, 0, 0
-	for _, h := range hits {
+	for i, h := range hits {
 		// Advance the line counter incrementally: hits are sorted by start.
 		for {
 			i := bytes.IndexByte(text[pos:h.start], '\n')
@@ -182,6 +202,9 @@ func (e *Engine) scanText(sc *scratch, text []byte, fn func(Hit)) {
 		}
 		hit.Ignored = inlineIgnored(text, h.start, h.end, hit.Detector.ID) ||
 			(e.opts.Baseline != nil && e.opts.Baseline.Has(hit.Hash))
+		if verdicts != nil {
+			hit.Verification = verdicts[i]
+		}
 		fn(hit)
 	}
 }
@@ -344,4 +367,53 @@ func inlineIgnored(text []byte, start, end int, rule string) bool {
 		return false
 	}
 	return false
+}
+
+// verify pairs each AWS secret access key with the nearest access key id in
+// the same text and asks the verifier about the pair once per engine; the
+// id gets the pair's answer too. Every other hit is Unknown.
+func (e *Engine) verify(hits []rawHit) []string {
+	out := make([]string, len(hits))
+	for i := range out {
+		out[i] = Unknown
+	}
+	var ids, keys []int
+	for i, h := range hits {
+		switch e.dets[h.det].ID {
+		case "aws-access-key-id":
+			ids = append(ids, i)
+		case "aws-secret-access-key":
+			keys = append(keys, i)
+		}
+	}
+	for _, k := range keys {
+		best := -1
+		for _, id := range ids {
+			if best < 0 || absInt(hits[id].start-hits[k].start) < absInt(hits[best].start-hits[k].start) {
+				best = id
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		id, secret := hits[best].secret, hits[k].secret
+		cacheKey := finding.HashSecret(e.hashKey, []byte(id+"\x00"+secret))
+		v, ok := e.verified.Load(cacheKey)
+		if !ok {
+			v = e.opts.Verify("aws", []string{id, secret})
+			e.verified.Store(cacheKey, v)
+		}
+		out[k] = v.(string)
+		if out[best] != Verified {
+			out[best] = v.(string)
+		}
+	}
+	return out
+}
+
+func absInt(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

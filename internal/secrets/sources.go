@@ -244,20 +244,26 @@ func (e *Engine) Finding(h Hit, path, commit string, lineOffset int) finding.Fin
 		evidence += " [" + h.Encoding + "-encoded]"
 	}
 	f := finding.Finding{
-		RuleID:      d.ID,
-		Scanner:     ScannerName,
-		Category:    finding.Secret,
-		Severity:    d.Severity,
-		Title:       d.Title,
-		Message:     fmt.Sprintf("%s found in %s", evidence, path),
-		Location:    finding.Location{Path: path, StartLine: h.Line + lineOffset, EndLine: h.EndLine + lineOffset, StartColumn: h.Column, EndColumn: h.EndColumn, Commit: commit},
-		Evidence:    evidence,
-		Remediation: d.Remediation,
-		SecretHash:  h.Hash,
+		RuleID:       d.ID,
+		Scanner:      ScannerName,
+		Category:     finding.Secret,
+		Severity:     d.Severity,
+		Title:        d.Title,
+		Message:      fmt.Sprintf("%s found in %s", evidence, path),
+		Location:     finding.Location{Path: path, StartLine: h.Line + lineOffset, EndLine: h.EndLine + lineOffset, StartColumn: h.Column, EndColumn: h.EndColumn, Commit: commit},
+		Evidence:     evidence,
+		Remediation:  d.Remediation,
+		SecretHash:   h.Hash,
+		Verification: h.Verification,
 		References: append([]finding.Reference{
 			{Type: finding.RefCWE, ID: "CWE-798", URL: "https://cwe.mitre.org/data/definitions/798.html"},
 			{Type: finding.RefChecklist, ID: "AppSec: Never store secrets in code or config"},
 		}, d.References...),
+	}
+	if h.Verification == Verified {
+		// A credential the provider accepts right now is an open door.
+		f.Severity = finding.Critical
+		f.Message += " (verified: the provider accepts it)"
 	}
 	if f.Remediation == "" {
 		f.Remediation = fmt.Sprintf("Revoke this %s at %s, issue a new one, store it in a vault (AWS Secrets Manager, KMS-encrypted parameters or HashiCorp Vault) and remove it from the code and its history.", d.Title, d.Provider)
