@@ -193,8 +193,9 @@ func cloudDetectors() []Detector {
 		{
 			ID: "azure-storage-account-key", Provider: "Azure", Title: "Azure storage or Cosmos DB account key in a connection string", Severity: critical,
 			// Account keys are 64 random bytes in base64: 86 characters and "==".
-			Keywords: []string{"accountkey"},
-			Pattern:  `(?i)AccountKey\s*=\s*(?P<secret>(?-i:[A-Za-z0-9+/]{86}==))`,
+			Keywords: []string{"accountkey", "account_key", "account-key"},
+			Lines:    1,
+			Pattern:  keyed(`account[_\-]?key`, `[A-Za-z0-9+/]{86}==`),
 			Check:    func(s string) bool { return s != azureEmulatorKey },
 			Remediation: "Rotate the account key (Storage account > Access keys, or Cosmos DB > Keys), " +
 				"then move clients to Microsoft Entra ID authentication or a managed identity.",
@@ -208,6 +209,48 @@ func cloudDetectors() []Detector {
 				`AccountKey=lJzRc1YdHaAA2KCNJJ1tkYwF/+mKK6Ygw0NGe170Xu592euJv2wYUtBlV8z+q==`, // too short
 				`AccountKey={storage_key}`,
 			},
+		},
+		{
+			ID: "azure-container-registry-password", Provider: "Azure", Title: "Azure Container Registry password or token", Severity: high,
+			// Registry admin passwords and token passwords are 52 base64
+			// characters with the signature "+ACR" at characters 43 to 46.
+			Keywords:    []string{"+acr"},
+			Pattern:     `(?:^|[^A-Za-z0-9+/])(?P<secret>[A-Za-z0-9+/]{42}\+ACR[A-Za-z0-9+/]{6})(?:[^A-Za-z0-9+/=]|$)`,
+			Check:       notPlaceholder,
+			Remediation: "Regenerate the password (Container registry > Access keys, or the token's passwords) and use managed identities or service principals for pulls.",
+			TruePositives: []string{
+				`docker login dvacr00.azurecr.io -u dvacr00 -p Ljc+1lq0U0+c3jHlMHxSxAhCipKt6zU43HfMle/Ymj+ACRAKcPHy`,
+				`ACR_PASSWORD="s3cEZKH3yytiVnJ3h+eI3qhhzf9l1vNwEi1+q+WGdd+ACRCZ7JD6"`,
+			},
+			FalsePositives: []string{
+				`Ljc+1lq0U0+c3jHlMHxSxAhCipKt6zU43HfMle/Ymj+ACRAKcPHyXX`, // too long
+				`FOO+ACRONYM`,
+			},
+		},
+		{
+			ID: "azure-entra-refresh-token", Provider: "Azure", Title: "Microsoft Entra ID refresh token", Severity: high,
+			// Refresh tokens are "0.A" or "1.A" and a base64url client
+			// block, ".", and an encrypted blob starting "AgAB".
+			Keywords:    []string{".agab"},
+			Pattern:     `(?:^|[^0-9A-Za-z_\-.])(?P<secret>[01]\.A[0-9A-Za-z_\-]{40,}\.AgAB[0-9A-Za-z_\-]{100,})`,
+			Remediation: "Revoke the user's sessions (Revoke-MgUserSignInSession or the Entra admin center) so the refresh token stops working.",
+			TruePositives: []string{
+				` "refresh_token": "1.AVEAPn9m_nUaQ0iPPuqFsWAkYjIyPGgTIDFBgPvLEoUSLQVRAG5RAA.AgABAwEAAADW6jl31mB3T7ugrWTT8pFeAwDj_wUA9P8ZsxEzkXInsWHkCylMQMSSKto-NoegPmNj0uIemgAvX2c5Lw8pQk3Rt7Vb0Nm4Kd8Gf1Ae3Io0Uy2Wq7Er4Ty9Ui1Op6As3Df8Gh5Jk2Lz0Xc7Vb4Nm1Qw6Er3"`,
+			},
+			FalsePositives: []string{`1.AVEAPn9m.AgABshort`},
+		},
+		{
+			ID: "aws-appsync-api-key", Provider: "AWS", Title: "AWS AppSync API key", Severity: medium,
+			// AppSync API keys are "da2-" and 26 lower-case alphanumerics.
+			Keywords:    []string{"da2-"},
+			Pattern:     `\b(da2-[0-9a-z]{26})\b`,
+			Check:       notFiller,
+			Remediation: "Delete the API key in the AppSync console (Settings > API keys) and prefer IAM or Cognito authorization.",
+			TruePositives: []string{
+				`const key = "da2-k7qx2m9pl4zt8wb3rn6yc1vd5h";`,
+				`const key = "da2-abcdefghijklmnopqrstuvwxyz";`,
+			},
+			FalsePositives: []string{`da2-xxxxxxxxxxxxxxxxxxxxxxxxxx`, `da2-k7qx2m9pl4zt8wb3rn6yc1vd5hq`},
 		},
 		{
 			ID: "azure-sas-token", Provider: "Azure", Title: "Azure shared access signature", Severity: high,
@@ -249,16 +292,17 @@ func cloudDetectors() []Detector {
 		},
 		{
 			ID: "azure-devops-pat", Provider: "Azure", Title: "Azure DevOps personal access token", Severity: high,
-			// Classic PATs are 52 characters of lower-case base32; PATs made
-			// since 2024 are 84 characters of [0-9A-Za-z].
-			Keywords:   []string{"devops", "vsts", "azdo", "ado_pat", "ado_token"},
+			// Classic PATs are 52 lower-case alphanumerics; PATs made since
+			// 2024 are 84 characters of [0-9A-Za-z].
+			Keywords:   []string{"azure", "devops", "vsts", "azdo", "ado_pat", "ado_token"},
 			Lines:      1,
-			Pattern:    keyed(`azure[_\-]?devops|devops|vsts|azdo|ado_pat|ado_token`, `[a-z2-7]{52}|[0-9A-Za-z]{84}`),
+			Pattern:    keyed(named(`azure|devops|vsts|azdo|\bado`), `[0-9a-z]{52}|[0-9A-Za-z]{84}`),
 			MinEntropy: 3.8, Placeholders: true,
 			Remediation: "Revoke the token in Azure DevOps (User settings > Personal access tokens) and " +
 				"use a service principal or workload identity for pipelines.",
 			TruePositives: []string{
 				`AZURE_DEVOPS_PAT=k4zq7m2xw5r3t6y2u7i4o5p3a2s6d7f4g5h3j2k7l6z5x4c3v2b7`,
+				"azure:\n  azure_key: uie5tff7m5h5lqnqjhaltetqli90a08p6dhv9rn59uo30jgzw8un\n",
 				`azure_devops_token: "n3b7v2c5x6z4l7k2j3h5g6f4d7s2a3p5o6i4u7y2t3r5e6w4q7m2"`,
 			},
 			FalsePositives: []string{

@@ -34,10 +34,11 @@ func keyed(key, value string) string {
 const secretWord = `(?:token|secret|key|pass|pwd|pat\b|auth|login|credential|cred)`
 
 // named is a key-name pattern for a provider's credential: the provider's
-// name, then within a few characters a word that says "credential"
-// ("GITHUB_API_TOKEN", "travisToken", "linear.clientSecret").
+// name, then within a few characters (one space allowed) a word that says
+// "credential" ("GITHUB_API_TOKEN", "travisToken", "linear.clientSecret",
+// "sonarcloud token").
 func named(provider string) string {
-	return `(?:` + provider + `)[\w.\-]{0,24}?` + secretWord
+	return `(?:` + provider + `)(?:[\w.\-]{0,24}?|[\w.\-]{0,24}?[ \t][\w.\-]{0,24}?)` + secretWord
 }
 
 // lettersAndDigits is a Check for random alphanumeric tokens without a
@@ -135,6 +136,9 @@ func genericAccept(s string) bool {
 	if strings.ContainsAny(s[:1], ".-/&@") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "(") {
 		return false
 	}
+	if repeatsChunk(s, 8) || identicalRuns(s, 4) >= 2 {
+		return false // "AAAABBBB...", a token pasted twice: made up
+	}
 	if hexRe.MatchString(s) {
 		return len(s) >= 16 && Entropy(s) >= 3.0
 	}
@@ -176,11 +180,34 @@ func passwordAccept(s string) bool {
 	return charClasses(s) >= 3 && Entropy(s) >= 2.8
 }
 
-// digestLength reports whether n is the hex length of a common hash (MD5,
-// SHA-1, SHA-256, SHA-512), which bare hex values next to "key" or "token"
-// usually are.
-func digestLength(n int) bool {
-	return n == 32 || n == 40 || n == 64 || n == 128
+// repeatsChunk reports whether some n-byte substring of s occurs twice,
+// which random tokens practically never do and hand-made fakes often do.
+func repeatsChunk(s string, n int) bool {
+	seen := map[string]bool{}
+	for i := 0; i+n <= len(s); i++ {
+		c := s[i : i+n]
+		if seen[c] {
+			return true
+		}
+		seen[c] = true
+	}
+	return false
+}
+
+// identicalRuns counts the runs of at least n identical bytes in s.
+func identicalRuns(s string, n int) int {
+	runs, run := 0, 1
+	for i := 1; i <= len(s); i++ {
+		if i < len(s) && s[i] == s[i-1] {
+			run++
+			continue
+		}
+		if run >= n {
+			runs++
+		}
+		run = 1
+	}
+	return runs
 }
 
 // hasDigitAndMixedCase reports whether s mixes upper case, lower case and

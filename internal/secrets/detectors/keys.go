@@ -197,6 +197,17 @@ func curlCredentialOK(cred string) bool {
 	return len(secret) >= 6 && urlPasswordOK(secret) && !weakPassword[strings.ToLower(user)+":"+strings.ToLower(pw)]
 }
 
+// dockerAuthOK checks a Docker config "auth" value: base64 of
+// "user:password" with a password that is not a stand-in.
+func dockerAuthOK(v string) bool {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return false
+	}
+	_, pw, ok := strings.Cut(string(raw), ":")
+	return ok && urlPasswordOK(pw)
+}
+
 // headerValueOK checks a credential taken from an HTTP header in a curl
 // command.
 func headerValueOK(v string) bool {
@@ -406,6 +417,42 @@ func keyDetectors() []Detector {
 				`jdbc:sqlserver://db:1433;databaseName=orders;user=app;password=${DB_PASSWORD}`,
 				`jdbc:postgresql://db:5432/app?user=app&password=password`,
 				`jdbc:oracle:thin:scott/${DB_PASS}@db:1521:orcl`,
+			},
+		},
+		{
+			ID: "connection-string-password", Provider: "Database or message broker", Title: "Password in a key=value connection string", Severity: high,
+			// ADO.NET, ODBC and libpq style: "Server=...;User ID=...;Password=...".
+			Keywords: []string{"password=", "pwd="},
+			Pattern: `(?i)\b(?:server|data source|host|hostaddr|address|addr|dsn)\s*=\s*[^;"'\n]{1,200};[^"'\n]{0,300}?` +
+				`\b(?:password|pwd)\s*=\s*(?P<secret>[^;"'\s]{1,128})`,
+			Check:       urlPasswordOK,
+			Remediation: "Change the database password, and read the connection string from a secrets manager, or use integrated or managed-identity authentication.",
+			TruePositives: []string{
+				`optionsBuilder.UseSqlServer("Server=db.acme.io;Initial Catalog=orders;User ID=sa;Password=Xq3Lm9Rt0Vb7;")`,
+				`"ConnectionStrings": { "Default": "Data Source=sql01;Initial Catalog=app;User Id=app;Pwd=pL2k9Qm0Vr7X" }`,
+			},
+			FalsePositives: []string{
+				`Server=db;Database=app;User Id=app;Password=${DB_PASSWORD};`,
+				`Server=db;Database=app;User Id=app;Password=<password>;`,
+			},
+		},
+		{
+			ID: "docker-config-auth", Provider: "Docker", Title: "Registry credentials in a Docker config (auths)", Severity: high,
+			// ~/.docker/config.json and DOCKER_AUTH_CONFIG: "auths" maps
+			// registries to {"auth": base64("user:password")}.
+			Keywords: []string{"auths"},
+			Lines:    20,
+			Pattern:  `\\*"auth\\*"\s*:\s*\\*"(?P<secret>[A-Za-z0-9+/]{8,}={0,2})\\*"`,
+			Check:    dockerAuthOK,
+			Remediation: "Change the registry password or revoke the access token, then log in with a credential helper " +
+				"(credsStore) so config.json holds no secrets.",
+			TruePositives: []string{
+				"{\n  \"auths\": {\n    \"https://index.docker.io/v1/\": {\n      \"auth\": \"Y29uZXhwOkZUQUBDTkNGMG5AenVyZTM=\"\n    }\n  }\n}",
+				`DOCKER_AUTH_CONFIG={\"auths\":{\"registry.acme.io\":{\"auth\":\"Y2k6cEwyazlRbTBWcjdY\"}}}`,
+			},
+			FalsePositives: []string{
+				`{"auths": {"https://index.docker.io/v1/": {"auth": "dXNlcjo="}}}`,
+				`{"auths": {"https://index.docker.io/v1/": {"auth": "dXNlcm5hbWU6cGFzc3dvcmQ="}}}`,
 			},
 		},
 		{

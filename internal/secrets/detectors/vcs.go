@@ -570,7 +570,7 @@ func vcsDetectors() []Detector {
 		{
 			ID: "pulumi-api-token", Provider: "Pulumi", Title: "Pulumi access token", Severity: high,
 			Keywords:      []string{"pul-"},
-			Pattern:       `\b(pul-[0-9a-f]{40})\b`,
+			Pattern:       `\b(pul-[0-9a-z]{40})\b`,
 			Check:         notPlaceholder,
 			Remediation:   "Delete the token in Pulumi Cloud (Settings > Access tokens).",
 			TruePositives: []string{`pulumi-api-token_token: pul-7bcefa5402f67cefcb47e1b135a96ef18274aeff`},
