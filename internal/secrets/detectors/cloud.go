@@ -1,7 +1,6 @@
 package detectors
 
 import (
-	"encoding/base64"
 	"strings"
 )
 
@@ -683,16 +682,4 @@ func doToken(id, title, prefix, remediation string) Detector {
 			strings.ToUpper(prefix) + `59F96015176599F5441F4E8B43AB7A174C86419A20DD7B0487AEFB5FFFA4A62F`,
 		},
 	}
-}
-
-// decodesTo reports whether s, read as standard or URL-safe base64 with or
-// without padding, decodes to text that starts with prefix.
-func decodesTo(s, prefix string) bool {
-	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
-		b, err := enc.DecodeString(strings.TrimRight(s, "="))
-		if err == nil && strings.HasPrefix(string(b), prefix) {
-			return true
-		}
-	}
-	return false
 }
