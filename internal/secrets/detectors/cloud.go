@@ -243,13 +243,12 @@ func cloudDetectors() []Detector {
 			// AppSync API keys are "da2-" and 26 lower-case alphanumerics.
 			Keywords:    []string{"da2-"},
 			Pattern:     `\b(da2-[0-9a-z]{26})\b`,
-			Check:       notFiller,
+			Check:       notPlaceholder,
 			Remediation: "Delete the API key in the AppSync console (Settings > API keys) and prefer IAM or Cognito authorization.",
 			TruePositives: []string{
 				`const key = "da2-k7qx2m9pl4zt8wb3rn6yc1vd5h";`,
-				`const key = "da2-abcdefghijklmnopqrstuvwxyz";`,
 			},
-			FalsePositives: []string{`da2-xxxxxxxxxxxxxxxxxxxxxxxxxx`, `da2-k7qx2m9pl4zt8wb3rn6yc1vd5hq`},
+			FalsePositives: []string{`const key = "da2-abcdefghijklmnopqrstuvwxyz";`, `da2-xxxxxxxxxxxxxxxxxxxxxxxxxx`, `da2-k7qx2m9pl4zt8wb3rn6yc1vd5hq`},
 		},
 		{
 			ID: "azure-sas-token", Provider: "Azure", Title: "Azure shared access signature", Severity: high,

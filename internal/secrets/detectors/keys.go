@@ -24,6 +24,7 @@ var (
 		"user": true, "username": true, "changeme": true, "admin": true, "root": true, "example": true, "foo": true,
 		"bar": true, "apikey": true, "api_key": true, "key": true, "mypassword": true, "yourpassword": true,
 		"passw0rd": true, "letmein": true, "guest": true, "demo": true, "sample": true, "default": true,
+		"my_password": true, "mypass": true, "your_password": true,
 	}
 )
 
