@@ -297,7 +297,9 @@ func genericDetectors() []Detector {
 			Keywords: []string{"password", "passwd", "pwd", "passphrase"},
 			Pattern: `(?im)(?:^|[^\w.\-])[\w.\-]{0,40}?(?:password|passwd|pwd|passphrase)["'\x60]?(?:[ \t]+string|[ \t]*:[ \t]*string)?` +
 				`[ \t]*(?:=|:=|:|=>)[ \t]*["'\x60](?P<secret>(?-i:[^\s"'\x60]{8,64}))["'\x60]`,
-			Check: passwordAccept,
+			// Values random enough for generic-api-key are left to it, so
+			// one assignment yields one finding.
+			Check: func(s string) bool { return passwordAccept(s) && !genericAccept(s) },
 			Remediation: "Change the password, remove it from the file and its history, and load it from a secrets " +
 				"manager or the environment.",
 			TruePositives: []string{
