@@ -6,11 +6,13 @@ import (
 	"github.com/palisade-sec/palisade/internal/deps/osvdb"
 )
 
-func rng(events ...osvdb.Event) osvdb.Range { return osvdb.Range{Type: osvdb.RangeEcosystem, Events: events} }
-func intro(v string) osvdb.Event          { return osvdb.Event{Kind: osvdb.Introduced, Version: v} }
-func fixed(v string) osvdb.Event          { return osvdb.Event{Kind: osvdb.Fixed, Version: v} }
-func last(v string) osvdb.Event           { return osvdb.Event{Kind: osvdb.LastAffected, Version: v} }
-func limit(v string) osvdb.Event          { return osvdb.Event{Kind: osvdb.Limit, Version: v} }
+func rng(events ...osvdb.Event) osvdb.Range {
+	return osvdb.Range{Type: osvdb.RangeEcosystem, Events: events}
+}
+func intro(v string) osvdb.Event { return osvdb.Event{Kind: osvdb.Introduced, Version: v} }
+func fixed(v string) osvdb.Event { return osvdb.Event{Kind: osvdb.Fixed, Version: v} }
+func last(v string) osvdb.Event  { return osvdb.Event{Kind: osvdb.LastAffected, Version: v} }
+func limit(v string) osvdb.Event { return osvdb.Event{Kind: osvdb.Limit, Version: v} }
 
 func TestEntryAffects(t *testing.T) {
 	tests := []struct {

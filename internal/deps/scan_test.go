@@ -76,8 +76,8 @@ func testDB(t *testing.T) string {
 }
 
 var testProject = map[string]string{
-	"app/requirements.txt": "# pinned, PEP 503 spelling differs from the database\nFoo.Bar==1.1\nranged>=1.0\nsafe==2.0\n",
-	"svc/go.mod":           "module example.com/svc\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.3.0\n\texample.com/other v0.1.0 // indirect\n)\n",
+	"app/requirements.txt":            "# pinned, PEP 503 spelling differs from the database\nFoo.Bar==1.1\nranged>=1.0\nsafe==2.0\n",
+	"svc/go.mod":                      "module example.com/svc\n\ngo 1.21\n\nrequire (\n\texample.com/lib v1.3.0\n\texample.com/other v0.1.0 // indirect\n)\n",
 	"node_modules/x/requirements.txt": "foo-bar==1.0\n",
 	"skipped/requirements.txt":        "foo-bar==1.0\n",
 	"broken/Cargo.lock":               "[[package]\nname = \"x\"\n",
