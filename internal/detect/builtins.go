@@ -41,6 +41,10 @@ func human(ev *event.Event) bool { return !ev.IsAWSService() && ev.EventType != 
 
 func ok(ev *event.Event) bool { return ev.ErrorCode == "" }
 
+// notService excludes calls made by an AWS service for itself, but keeps a
+// person's calls made through a service (CloudFormation acting for a user).
+func notService(ev *event.Event) bool { return ev.User.Type != "AWSService" }
+
 // anyLeaf reports whether any string or number leaf of v satisfies p.
 func anyLeaf(v event.Value, p func(string) bool) bool {
 	switch v.Kind {
@@ -56,6 +60,13 @@ func anyLeaf(v event.Value, p func(string) bool) bool {
 		return found
 	}
 	return false
+}
+
+// nonEmpty reports whether v is an array with at least one element.
+func nonEmpty(v event.Value) bool {
+	n := 0
+	v.Each(func(event.Value) bool { n++; return false })
+	return n > 0
 }
 
 // worldCIDR reports whether s is a CIDR covering every address (/0).
@@ -268,6 +279,19 @@ func rootUsage() Detection {
 	}
 }
 
+// selectorsReduce reports event selectors that drop management events or
+// record only reads or only writes.
+func selectorsReduce(v event.Value) bool {
+	reduced := false
+	v.Each(func(sel event.Value) bool {
+		rw := sel.Get("readWriteType").Str()
+		reduced = sel.Get("includeManagementEvents").Raw == "false" || (rw != "" && rw != "All") ||
+			nonEmpty(sel.Get("excludeManagementEventSources"))
+		return !reduced
+	})
+	return reduced
+}
+
 func cloudTrailTampering() Detection {
 	return Detection{
 		ID: "PAL-CT-004", Title: "CloudTrail logging stopped, deleted or reduced", Severity: finding.High,
@@ -277,8 +301,12 @@ func cloudTrailTampering() Detection {
 				return false
 			}
 			switch ev.Name {
-			case "StopLogging", "DeleteTrail", "PutEventSelectors", "PutAdvancedEventSelectors":
+			case "StopLogging", "DeleteTrail":
 				return true
+			case "PutEventSelectors":
+				return selectorsReduce(req(ev, "eventSelectors"))
+			case "PutAdvancedEventSelectors":
+				return !strings.Contains(req(ev, "advancedEventSelectors").Raw, "Management")
 			case "UpdateTrail":
 				for _, f := range []string{"isMultiRegionTrail", "includeGlobalServiceEvents", "enableLogFileValidation"} {
 					if req(ev, f).Raw == "false" {
@@ -299,6 +327,7 @@ func cloudTrailTampering() Detection {
 			ct("n1", "cloudtrail.amazonaws.com", "StartLogging", userBob, ""),
 			ct("n2", "cloudtrail.amazonaws.com", "UpdateTrail", userBob, `"requestParameters":{"name":"main","isMultiRegionTrail":true}`),
 			ct("n3", "cloudtrail.amazonaws.com", "DescribeTrails", userBob, ""),
+			ct("n4", "cloudtrail.amazonaws.com", "PutEventSelectors", userBob, `"requestParameters":{"trailName":"main","eventSelectors":[{"includeManagementEvents":true,"readWriteType":"All"}]}`),
 		},
 	}
 }
@@ -386,7 +415,7 @@ func iamCreateUser() Detection {
 		ID: "PAL-CT-010", Title: "IAM user created", Severity: finding.Medium,
 		Attack: []string{"T1136.003"}, Checklist: stepIAM,
 		Match: func(ev *event.Event) bool {
-			return from(ev, "iam.amazonaws.com") && is(ev, "CreateUser") && ok(ev) && human(ev)
+			return from(ev, "iam.amazonaws.com") && is(ev, "CreateUser") && ok(ev) && notService(ev)
 		},
 		Positive: []string{ct("p1", "iam.amazonaws.com", "CreateUser", userBob, `"requestParameters":{"userName":"eve"}`)},
 		Negative: []string{ct("n1", "iam.amazonaws.com", "CreateUser", userBob, `"errorCode":"AccessDenied"`)},
@@ -398,7 +427,7 @@ func iamCreateAccessKey() Detection {
 		ID: "PAL-CT-011", Title: "IAM access key created", Severity: finding.Medium,
 		Attack: []string{"T1098.001"}, Checklist: stepIAM,
 		Match: func(ev *event.Event) bool {
-			return from(ev, "iam.amazonaws.com") && is(ev, "CreateAccessKey") && ok(ev) && human(ev)
+			return from(ev, "iam.amazonaws.com") && is(ev, "CreateAccessKey") && ok(ev) && notService(ev)
 		},
 		Positive: []string{
 			ct("p1", "iam.amazonaws.com", "CreateAccessKey", userBob, `"requestParameters":{"userName":"eve"}`),
@@ -413,7 +442,7 @@ func iamLoginProfile() Detection {
 		ID: "PAL-CT-012", Title: "Console password set for an IAM user", Severity: finding.Medium,
 		Attack: []string{"T1098.001"}, Checklist: stepIAM,
 		Match: func(ev *event.Event) bool {
-			if !from(ev, "iam.amazonaws.com") || !ok(ev) || !human(ev) {
+			if !from(ev, "iam.amazonaws.com") || !ok(ev) || !notService(ev) {
 				return false
 			}
 			switch ev.Name {
@@ -619,13 +648,15 @@ func consoleLoginWithoutMFA() Detection {
 		Match: func(ev *event.Event) bool {
 			return is(ev, "ConsoleLogin") && ev.User.Type != "AssumedRole" && ev.User.Type != "SAMLUser" && ev.User.Type != "WebIdentityUser" &&
 				ev.Field("responseElements.ConsoleLogin").Str() == "Success" &&
-				ev.Field("additionalEventData.MFAUsed").Str() == "No"
+				ev.Field("additionalEventData.MFAUsed").Str() == "No" &&
+				ev.Field("additionalEventData.SamlProviderArn").Kind == event.Missing
 		},
 		Positive: []string{ct("p1", "signin.amazonaws.com", "ConsoleLogin", userBob, `"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"}`)},
 		Negative: []string{
 			ct("n1", "signin.amazonaws.com", "ConsoleLogin", userBob, `"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"Yes"}`),
 			ct("n2", "signin.amazonaws.com", "ConsoleLogin", roleCI, `"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"}`),
 			ct("n3", "signin.amazonaws.com", "ConsoleLogin", userBob, `"responseElements":{"ConsoleLogin":"Failure"},"additionalEventData":{"MFAUsed":"No"}`),
+			ct("n4", "signin.amazonaws.com", "ConsoleLogin", userBob, `"responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No","SamlProviderArn":"arn:aws:iam::1:saml-provider/Okta"}`),
 		},
 	}
 }
@@ -818,7 +849,7 @@ func lambdaCodeOrLayerChanged() Detection {
 			case strings.HasPrefix(ev.Name, "UpdateFunctionCode"):
 				return true
 			case strings.HasPrefix(ev.Name, "UpdateFunctionConfiguration"):
-				return req(ev, "layers").Kind == event.Array
+				return nonEmpty(req(ev, "layers")) || nonEmpty(ev.Field("responseElements.layers"))
 			}
 			return false
 		},
