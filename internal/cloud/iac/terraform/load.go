@@ -1,0 +1,279 @@
+// Package terraform evaluates Terraform configurations (HCL with variables,
+// locals, count, for_each, dynamic blocks, local and downloaded modules and
+// the common built-in functions) and Terraform plan JSON into resources of
+// the source-neutral value tree, then maps them into the cloud model.
+// Whatever cannot be resolved without running Terraform stays Unknown.
+package terraform
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/palisade-sec/palisade/internal/cloud"
+	"github.com/palisade-sec/palisade/internal/cloud/iac/tree"
+)
+
+// Options tune evaluation of root modules.
+type Options struct {
+	// Vars are -var values for root modules, by variable name.
+	Vars map[string]string
+	// VarFiles are extra .tfvars files applied to every root module, after
+	// terraform.tfvars and *.auto.tfvars.
+	VarFiles []string
+}
+
+// Resource is one evaluated resource instance.
+type Resource struct {
+	// Mode is "managed" or "data".
+	Mode    string
+	Type    string
+	Address string
+	// Base is the address without instance key, e.g. "aws_s3_bucket.logs".
+	Base    string
+	Body    *tree.Value
+	Src     cloud.Source
+	Ignores []cloud.Ignore
+}
+
+// ErrCycle is wrapped by the problem reported for a reference cycle.
+var ErrCycle = errors.New("reference cycle")
+
+// ErrModuleNotFound is wrapped by the problem reported for a module whose
+// source is not on disk.
+var ErrModuleNotFound = errors.New("module not found")
+
+// module is one parsed directory.
+type module struct {
+	dir       string
+	files     map[string][]string // file -> lines, for ignore comments
+	variables map[string]*hclsyntax.Block
+	locals    map[string]*hclsyntax.Attribute
+	outputs   map[string]*hclsyntax.Attribute
+	resources []*hclsyntax.Block // resource and data blocks
+	calls     []*hclsyntax.Block // module blocks
+	bodyFile  map[*hclsyntax.Block]string
+	attrFile  map[*hclsyntax.Attribute]string
+}
+
+// ParseFile parses one .tf file; the error names file and line.
+func ParseFile(path string, src []byte) (*hclsyntax.Body, error) {
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.Pos{Line: 1, Column: 1})
+	if diags.HasErrors() {
+		return nil, diagError(diags)
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil, fmt.Errorf("%s: not native HCL syntax", path)
+	}
+	return body, nil
+}
+
+func diagError(diags hcl.Diagnostics) error {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		if d.Subject != nil {
+			return fmt.Errorf("%s:%d: %s: %s", d.Subject.Filename, d.Subject.Start.Line, d.Summary, d.Detail)
+		}
+		return fmt.Errorf("%s: %s", d.Summary, d.Detail)
+	}
+	return diags
+}
+
+// parseDir parses the .tf files of one directory. Problems with single
+// files are reported and the rest of the directory is still read.
+func parseDir(dir string, problem func(string, error)) (*module, bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		problem(dir, err)
+		return nil, false
+	}
+	m := &module{
+		dir: dir, files: map[string][]string{},
+		variables: map[string]*hclsyntax.Block{}, locals: map[string]*hclsyntax.Attribute{},
+		outputs: map[string]*hclsyntax.Attribute{}, bodyFile: map[*hclsyntax.Block]string{},
+		attrFile: map[*hclsyntax.Attribute]string{},
+	}
+	found := false
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
+			continue
+		}
+		found = true
+		path := filepath.Join(dir, e.Name())
+		src, err := os.ReadFile(path)
+		if err != nil {
+			problem(path, err)
+			continue
+		}
+		body, err := ParseFile(path, src)
+		if err != nil {
+			problem(path, err)
+			continue
+		}
+		m.files[path] = strings.Split(string(src), "\n")
+		for _, b := range body.Blocks {
+			m.bodyFile[b] = path
+			switch b.Type {
+			case "variable":
+				if len(b.Labels) == 1 {
+					m.variables[b.Labels[0]] = b
+				}
+			case "locals":
+				for name, a := range b.Body.Attributes {
+					m.locals[name] = a
+					m.attrFile[a] = path
+				}
+			case "output":
+				if len(b.Labels) == 1 {
+					if a := b.Body.Attributes["value"]; a != nil {
+						m.outputs[b.Labels[0]] = a
+						m.attrFile[a] = path
+					}
+				}
+			case "resource", "data":
+				if len(b.Labels) == 2 {
+					m.resources = append(m.resources, b)
+				}
+			case "module":
+				if len(b.Labels) == 1 {
+					m.calls = append(m.calls, b)
+				}
+			}
+		}
+	}
+	return m, found
+}
+
+// literalSource returns a module block's source string when it is a literal.
+func literalSource(b *hclsyntax.Block) string {
+	a := b.Body.Attributes["source"]
+	if a == nil {
+		return ""
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || !v.Type().Equals(ctyString) {
+		return ""
+	}
+	return v.AsString()
+}
+
+func isLocalSource(s string) bool {
+	return strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || s == "." || s == ".."
+}
+
+var ignoreRE = regexp.MustCompile(`palisade:ignore\s+([A-Za-z0-9_*.:-]+)(?:\s+(.*?))?\s*(?:\*/)?$`)
+
+// ignoresAt collects "palisade:ignore RULE reason" comments on the line of
+// a block and on the comment lines directly above it.
+func ignoresAt(lines []string, file string, line int) []cloud.Ignore {
+	var out []cloud.Ignore
+	add := func(i int) {
+		if m := ignoreRE.FindStringSubmatch(lines[i]); m != nil {
+			out = append(out, cloud.Ignore{RuleID: m[1], Reason: strings.TrimSpace(m[2]), Src: cloud.Source{File: file, Line: i + 1}})
+		}
+	}
+	if line-1 < len(lines) && line >= 1 {
+		add(line - 1)
+	}
+	for i := line - 2; i >= 0 && i < len(lines); i-- {
+		t := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "//") && !strings.HasPrefix(t, "/*") && !strings.HasPrefix(t, "*") {
+			break
+		}
+		add(i)
+	}
+	return out
+}
+
+// moduleManifest maps module keys ("a" or "a.b") to directories from
+// .terraform/modules/modules.json under root.
+func moduleManifest(root string) map[string]string {
+	out := map[string]string{}
+	data, err := os.ReadFile(filepath.Join(root, ".terraform", "modules", "modules.json"))
+	if err != nil {
+		return out
+	}
+	var mf struct {
+		Modules []struct{ Key, Dir string }
+	}
+	if json.Unmarshal(data, &mf) != nil {
+		return out
+	}
+	for _, m := range mf.Modules {
+		if m.Key != "" {
+			out[m.Key] = filepath.Join(root, m.Dir)
+		}
+	}
+	return out
+}
+
+// Dirs returns the directories under root holding .tf files, skipping
+// .terraform caches and whatever skip rejects (paths relative to root).
+func Dirs(root string, skip func(rel string, isDir bool) bool) ([]string, error) {
+	var dirs []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() {
+			if path != root && (d.Name() == ".terraform" || d.Name() == ".git" || (skip != nil && skip(rel, true))) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".tf") && (skip == nil || !skip(rel, false)) {
+			dir := filepath.Dir(path)
+			if len(dirs) == 0 || dirs[len(dirs)-1] != dir {
+				dirs = append(dirs, dir)
+			}
+		}
+		return nil
+	})
+	sort.Strings(dirs)
+	return dirs, err
+}
+
+// LoadDirs evaluates the configurations in dirs: every directory that no
+// other directory in the set calls as a local module is a root. Problems
+// (bad files, missing modules, cycles) go to problem; the rest is loaded.
+func LoadDirs(dirs []string, opts Options, problem func(path string, err error)) []*Resource {
+	mods := map[string]*module{}
+	for _, d := range dirs {
+		if m, ok := parseDir(d, problem); ok {
+			mods[d] = m
+		}
+	}
+	called := map[string]bool{}
+	for _, m := range mods {
+		for _, c := range m.calls {
+			if s := literalSource(c); isLocalSource(s) {
+				called[filepath.Clean(filepath.Join(m.dir, s))] = true
+			}
+		}
+	}
+	var out []*Resource
+	for _, d := range dirs {
+		m := mods[d]
+		if m == nil || called[d] {
+			continue
+		}
+		e := &evaluator{root: d, manifest: moduleManifest(d), problem: problem, parsed: mods}
+		vars, err := rootVars(m, opts)
+		if err != nil {
+			problem(d, err)
+		}
+		out = append(out, e.evalModule(m, "", "", vars, 0)...)
+	}
+	return out
+}
