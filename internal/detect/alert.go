@@ -52,6 +52,7 @@ func WriteJSON(w io.Writer, alerts []Alert) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	if err := enc.Encode(struct {
 		Alerts []Alert `json:"alerts"`
 	}{alerts}); err != nil {
