@@ -1,0 +1,116 @@
+// Command detect measures detection throughput in events per CPU-second:
+// it replicates the CloudTrail corpus in memory with fresh eventIDs, then
+// decodes, deduplicates and runs the detections on every copy.
+//
+//	go run ./bench/detect [-n 200000] [-corpora ../shared/corpora]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"context"
+
+	"github.com/palisade-sec/palisade/internal/detect"
+	"github.com/palisade-sec/palisade/internal/detect/event"
+	"github.com/palisade-sec/palisade/internal/detect/sigma"
+)
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func main() {
+	n := flag.Int("n", 200000, "events to run per configuration")
+	root := flag.String("corpora", "", "corpora root (default $PALISADE_CORPORA or ../shared/corpora)")
+	flag.Parse()
+	if *root == "" {
+		*root = os.Getenv("PALISADE_CORPORA")
+	}
+	if *root == "" {
+		*root = filepath.Join("..", "shared", "corpora")
+	}
+	if err := run(*root, *n); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root string, n int) error {
+	logs := filepath.Join(root, "cloudtrail", "logs")
+	var corpus []*event.Event
+	r := event.NewReader(event.Options{})
+	errs := r.Read(context.Background(), []string{filepath.Join(logs, "sans504-s3-ransomware"), filepath.Join(logs, "stratus-red-team")}, func(ev *event.Event) error {
+		corpus = append(corpus, ev)
+		return nil
+	})
+	if len(errs) > 0 {
+		return fmt.Errorf("read corpus: %v", errs[0])
+	}
+	// Replicate with new eventIDs: each copy is a distinct raw record.
+	raws := make([]string, 0, n)
+	bytesTotal := 0
+	for i := 0; len(raws) < n; i++ {
+		ev := corpus[i%len(corpus)]
+		id := `"` + ev.ID + `"`
+		raw := strings.Replace(ev.Raw, id, `"`+ev.ID+"-r"+strconv.Itoa(i/len(corpus))+`"`, 1)
+		raws = append(raws, raw)
+		bytesTotal += len(raw)
+	}
+	fmt.Printf("corpus: %d unique events (sans504 + stratus), replicated to %d events, %.1f MB of JSON, GOMAXPROCS=%d\n",
+		len(corpus), len(raws), float64(bytesTotal)/1e6, runtime.GOMAXPROCS(0))
+
+	rulesDir := filepath.Join(root, "cloudtrail", "rules")
+	sigmaHQ, errs := sigma.Load([]string{filepath.Join(rulesDir, "sigmahq-aws")})
+	if len(errs) > 0 {
+		return fmt.Errorf("load sigmahq: %v", errs[0])
+	}
+	suzaku, errs := sigma.Load([]string{filepath.Join(rulesDir, "suzaku-aws")})
+	if len(errs) > 0 {
+		return fmt.Errorf("load suzaku: %v", errs[0])
+	}
+	configs := []struct {
+		name string
+		cfg  detect.Config
+	}{
+		{"decode only", detect.Config{}},
+		{"built-ins (36)", detect.Config{Builtins: detect.Builtins(detect.BuiltinConfig{})}},
+		{fmt.Sprintf("SigmaHQ (%d rules)", len(sigmaHQ.Rules)), detect.Config{Rules: sigmaHQ}},
+		{fmt.Sprintf("SigmaHQ + built-ins"), detect.Config{Rules: sigmaHQ, Builtins: detect.Builtins(detect.BuiltinConfig{})}},
+		{fmt.Sprintf("Suzaku (%d rules, %d correlations)", len(suzaku.Rules), len(suzaku.Correlations)), detect.Config{Rules: suzaku}},
+	}
+	for _, c := range configs {
+		runtime.GC()
+		eng := detect.NewEngine(c.cfg)
+		seen := make(map[string]struct{}, len(raws))
+		alerts := 0
+		startCPU, startWall := cpuTime(), time.Now()
+		for _, raw := range raws {
+			ev, err := event.Decode(raw)
+			if err != nil {
+				return err
+			}
+			if _, dup := seen[ev.ID]; dup {
+				continue
+			}
+			seen[ev.ID] = struct{}{}
+			eng.Observe(ev)
+		}
+		eng.Flush(func(detect.Alert) { alerts++ })
+		cpu, wall := cpuTime()-startCPU, time.Since(startWall)
+		fmt.Printf("%-40s %8d events  cpu %6.2fs  wall %6.2fs  %9.0f events/CPU-s  %6d alerts\n",
+			c.name, len(raws), cpu.Seconds(), wall.Seconds(), float64(len(raws))/cpu.Seconds(), alerts)
+	}
+	return nil
+}
