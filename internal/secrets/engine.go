@@ -136,6 +136,7 @@ type Hit struct {
 // scratch is per-goroutine working memory reused across texts.
 type scratch struct {
 	wins    [][][2]int
+	lastKey []int // per detector: the key name last tried by a KeyAnchored one
 	touched []int32
 	raw     []rawHit
 }
@@ -148,7 +149,7 @@ type rawHit struct {
 }
 
 func (e *Engine) newScratch() *scratch {
-	return &scratch{wins: make([][][2]int, len(e.dets))}
+	return &scratch{wins: make([][][2]int, len(e.dets)), lastKey: make([]int, len(e.dets))}
 }
 
 // ScanText finds the secrets in one text and calls fn for each, in order of
@@ -227,9 +228,24 @@ func (e *Engine) collect(sc *scratch, text []byte, from, to int, encoding string
 
 func (e *Engine) collectIn(sc *scratch, text []byte, add func(rawHit)) {
 	sc.touched = sc.touched[:0]
+	for i := range sc.lastKey {
+		sc.lastKey[i] = -1
+	}
 	e.pf.find(text, func(kw int32, pos int) {
 		for _, di := range e.kwDets[kw] {
 			d := e.dets[di]
+			if d.KeyAnchored {
+				// One attempt per key name, right where it starts.
+				key := detectors.KeyStart(text, pos)
+				if key == sc.lastKey[di] {
+					continue
+				}
+				sc.lastKey[di] = key
+				if m, ok := d.FindAt(text, key, detectors.LineEnd(text, pos, d.Lines)); ok {
+					add(rawHit{det: di, start: m.Start, end: m.End, secret: m.Secret})
+				}
+				continue
+			}
 			ws := sc.wins[di]
 			if len(ws) == 0 {
 				sc.touched = append(sc.touched, di)

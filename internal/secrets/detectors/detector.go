@@ -5,7 +5,9 @@
 package detectors
 
 import (
+	"bytes"
 	"fmt"
+	"sort"
 	"math"
 	"regexp"
 	"strings"
@@ -38,6 +40,12 @@ type Detector struct {
 	// LinesBefore is how many lines before a keyword's line the pattern may
 	// start, for formats whose keyword follows the secret.
 	LinesBefore int
+	// KeyAnchored matches Pattern only from the start of the key name that
+	// holds a keyword (the run of letters, digits, "_", "." and "-" before
+	// it), not anywhere in the lines around it. Patterns of the form
+	// key = value use it: one anchored attempt per key name is many times
+	// cheaper than searching whole lines.
+	KeyAnchored bool
 	// MinEntropy is the least Shannon entropy, in bits per character, the
 	// secret must have; zero disables the check. Use it for formats without
 	// a distinctive prefix, where low-entropy values are placeholders.
@@ -59,8 +67,9 @@ type Detector struct {
 	TruePositives  []string
 	FalsePositives []string
 
-	re    *regexp.Regexp
-	group int
+	re       *regexp.Regexp
+	anchored *regexp.Regexp
+	group    int
 }
 
 // Match is one secret a detector found in a text.
@@ -80,6 +89,9 @@ func (d *Detector) Compile() error {
 		return fmt.Errorf("detector %s: %w", d.ID, err)
 	}
 	d.re = re
+	if d.KeyAnchored {
+		d.anchored = regexp.MustCompile(`\A(?:` + d.Pattern + `)`)
+	}
 	d.group = 0
 	if i := re.SubexpIndex("secret"); i > 0 {
 		d.group = i
@@ -90,13 +102,17 @@ func (d *Detector) Compile() error {
 }
 
 // Find returns the secrets the detector's pattern finds in text, after
-// entropy, placeholder and Check filters. It does not look at Keywords: the
-// engine has already used them to choose text.
+// entropy, placeholder and Check filters. A windowed detector does not look
+// at Keywords (the engine has used them to choose text); a KeyAnchored one
+// tries its pattern at the key name of each keyword in text.
 func (d *Detector) Find(text []byte) []Match {
 	if d.re == nil {
 		if err := d.Compile(); err != nil {
 			return nil
 		}
+	}
+	if d.KeyAnchored {
+		return d.findKeyed(text)
 	}
 	var out []Match
 	for _, loc := range d.re.FindAllSubmatchIndex(text, -1) {
@@ -111,6 +127,94 @@ func (d *Detector) Find(text []byte) []Match {
 		out = append(out, Match{Start: s, End: e, Secret: secret})
 	}
 	return out
+}
+
+func (d *Detector) findKeyed(text []byte) []Match {
+	lower := bytes.ToLower(text)
+	var out []Match
+	lastKey := -1
+	for _, pos := range keywordPositions(d, lower) {
+		key := KeyStart(text, pos)
+		if key == lastKey {
+			continue
+		}
+		lastKey = key
+		end := lineEnd(text, pos, d.Lines)
+		if m, ok := d.FindAt(text, key, end); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// keywordPositions lists the offsets of every keyword occurrence in lower, in order.
+func keywordPositions(d *Detector, lower []byte) []int {
+	var ps []int
+	for _, k := range d.Keywords {
+		kb := []byte(k)
+		for off := 0; ; {
+			i := bytes.Index(lower[off:], kb)
+			if i < 0 {
+				break
+			}
+			ps = append(ps, off+i)
+			off += i + 1
+		}
+	}
+	sort.Ints(ps)
+	return ps
+}
+
+// maxKeyName bounds how far back from a keyword a key name may start.
+const maxKeyName = 64
+
+// KeyStart is where the key name holding the keyword at pos starts.
+func KeyStart(text []byte, pos int) int {
+	s := pos
+	for s > 0 && pos-s < maxKeyName && isKeyByte(text[s-1]) {
+		s--
+	}
+	return s
+}
+
+func isKeyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+// lineEnd is the end of the line holding pos, extended by lines more
+// lines, and clamped to MaxSpan after pos.
+func lineEnd(text []byte, pos, lines int) int {
+	end := pos
+	for n := 0; n <= lines; n++ {
+		i := bytes.IndexByte(text[end:], '\n')
+		if i < 0 {
+			end = len(text)
+			break
+		}
+		end += i + 1
+	}
+	return min(end, pos+MaxSpan)
+}
+
+// LineEnd is lineEnd for the engine.
+func LineEnd(text []byte, pos, lines int) int { return lineEnd(text, pos, lines) }
+
+// FindAt tries a KeyAnchored detector's pattern at key, the start of a key
+// name, reading no further than end.
+func (d *Detector) FindAt(text []byte, key, end int) (Match, bool) {
+	loc := d.anchored.FindSubmatchIndex(text[key:end])
+	if loc == nil {
+		return Match{}, false
+	}
+	s, e := loc[2*d.group], loc[2*d.group+1]
+	if s < 0 || e <= s {
+		return Match{}, false
+	}
+	secret := string(text[key+s : key+e])
+	if !d.Accept(secret) {
+		return Match{}, false
+	}
+	return Match{Start: key + s, End: key + e, Secret: secret}, true
 }
 
 // Accept applies the detector's filters to a candidate secret.

@@ -257,8 +257,9 @@ func genericDetectors() []Detector {
 			// syntax: env files, YAML, JSON, XML elements, source code.
 			Keywords: []string{"pass", "pwd", "secret", "token", "api_key", "apikey", "api-key", "api.key", "access_key",
 				"accesskey", "access-key", "auth", "credential", "creds", "private_key", "privatekey", "private-key"},
-			Lines: 1,
-			Pattern: `(?im)(?:^|[^\w.\-])` + genericKey + `(?:` + genericAssign + `)(?P<secret>(?-i:` + genericValue + `))` +
+			Lines:       1,
+			KeyAnchored: true,
+			Pattern: `(?im)` + genericKey + `(?:` + genericAssign + `)(?P<secret>(?-i:` + genericValue + `))` +
 				`(?:[\s"'\x60;,)<\]}\\]|$)`,
 			Check: genericAccept,
 			Remediation: "Rotate the credential with the service that issued it, remove it from the file and its " +
@@ -295,7 +296,8 @@ func genericDetectors() []Detector {
 			// quoted value that looks made by a person: shorter and less
 			// random than a token, so the placeholder rules are stricter.
 			Keywords: []string{"password", "passwd", "pwd", "passphrase"},
-			Pattern: `(?im)(?:^|[^\w.\-])[\w.\-]{0,40}?(?:password|passwd|pwd|passphrase)["'\x60]?(?:[ \t]+string|[ \t]*:[ \t]*string)?` +
+			KeyAnchored: true,
+			Pattern: `(?im)[\w.\-]{0,40}?(?:password|passwd|pwd|passphrase)["'\x60]?(?:[ \t]+string|[ \t]*:[ \t]*string)?` +
 				`[ \t]*(?:=|:=|:|=>)[ \t]*["'\x60](?P<secret>(?-i:[^\s"'\x60]{8,64}))["'\x60]`,
 			// Values random enough for generic-api-key are left to it, so
 			// one assignment yields one finding.

@@ -30,6 +30,12 @@ func ScanReference(dets []*Detector, text []byte) []Hit {
 	var out []Hit
 	for _, d := range dets {
 		seen := map[[2]int]bool{}
+		if d.KeyAnchored {
+			for _, m := range d.Find(text) {
+				out = append(out, Hit{Detector: d, Match: m})
+			}
+			continue
+		}
 		for _, w := range Windows(d, lower, lineStarts, lineOf) {
 			for _, m := range d.Find(text[w[0]:w[1]]) {
 				m.Start += w[0]
