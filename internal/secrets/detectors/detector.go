@@ -7,9 +7,9 @@ package detectors
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"math"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"

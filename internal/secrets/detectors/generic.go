@@ -295,7 +295,7 @@ func genericDetectors() []Detector {
 			// A key ending in password, passwd, pwd or passphrase with a
 			// quoted value that looks made by a person: shorter and less
 			// random than a token, so the placeholder rules are stricter.
-			Keywords: []string{"password", "passwd", "pwd", "passphrase"},
+			Keywords:    []string{"password", "passwd", "pwd", "passphrase"},
 			KeyAnchored: true,
 			Pattern: `(?im)[\w.\-]{0,40}?(?:password|passwd|pwd|passphrase)["'\x60]?(?:[ \t]+string|[ \t]*:[ \t]*string)?` +
 				`[ \t]*(?:=|:=|:|=>)[ \t]*["'\x60](?P<secret>(?-i:[^\s"'\x60]{8,64}))["'\x60]`,
