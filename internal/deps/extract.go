@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 
 	scalibrfs "github.com/google/osv-scalibr/fs"
@@ -43,6 +42,8 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/swift/packageresolved"
 	"golang.org/x/mod/modfile"
+
+	"github.com/palisade-sec/palisade/internal/deps/osvdb"
 )
 
 // MaxLockfileSize is the largest lockfile or manifest read; a bigger file is
@@ -382,13 +383,9 @@ func convert(p *extractor.Package, j job, goInfo *goModInfo, opts ExtractOptions
 	return pkg, true
 }
 
-var pep503Separators = regexp.MustCompile(`[-_.]+`)
-
 // NormalizePyPIName returns the PEP 503 normalised form of a Python project
 // name: lower case, runs of "-", "_" and "." replaced by one "-".
-func NormalizePyPIName(name string) string {
-	return pep503Separators.ReplaceAllString(strings.ToLower(name), "-")
-}
+func NormalizePyPIName(name string) string { return osvdb.NormalizeName("PyPI", name) }
 
 var goMinorOnly = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 

@@ -94,3 +94,21 @@ func TestGroupAliases(t *testing.T) {
 		t.Errorf("first group = %v, want PYSEC-1 canonical with its GHSA alias", groups[0])
 	}
 }
+
+func TestNormalizePyPIName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Django", "django"},
+		{"django_celery_results", "django-celery-results"},
+		{"Foo.._-Bar", "foo-bar"},
+		{"zope.interface", "zope-interface"},
+		{"trailing_", "trailing-"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := NormalizePyPIName(tc.in); got != tc.want {
+				t.Errorf("NormalizePyPIName(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

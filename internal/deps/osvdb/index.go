@@ -11,7 +11,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -104,13 +103,32 @@ func (ix *Index) Packages() int { return len(ix.packages) }
 // NormalizeName returns the form of a package name the index is keyed by:
 // PEP 503 normalisation for PyPI, the name unchanged elsewhere.
 func NormalizeName(ecosystem, name string) string {
-	if ecosystem == "PyPI" {
-		return pep503.ReplaceAllString(strings.ToLower(name), "-")
+	if ecosystem != "PyPI" {
+		return name
 	}
-	return name
+	var b strings.Builder
+	b.Grow(len(name))
+	sep := false
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_' || c == '.':
+			sep = true
+			continue
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if sep {
+			b.WriteByte('-')
+			sep = false
+		}
+		b.WriteByte(c)
+	}
+	if sep {
+		b.WriteByte('-')
+	}
+	return b.String()
 }
-
-var pep503 = regexp.MustCompile(`[-_.]+`)
 
 // Build reads an all.zip held in memory and indexes the records whose
 // affected packages belong to ecosystem. A zip that cannot be opened is an
