@@ -36,6 +36,8 @@ type scanFlags struct {
 	maxFileSize   string
 	verify        bool
 	awsEndpoint   string
+	tfVars        []string
+	tfVarFiles    []string
 }
 
 func newScanCmd(a *App, g *globalFlags) *cobra.Command {
@@ -72,6 +74,8 @@ Exit status: 0 when no open finding is at or above --fail-on (or no --fail-on),
 	fl.StringVar(&f.configPath, "config", "", "configuration file (default PATH/palisade.yaml when present)")
 	fl.StringVar(&f.target, "target", "", "name the target in the store (default: the absolute path)")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "", "skip files larger than this (e.g. 50MB)")
+	fl.StringArrayVar(&f.tfVars, "var", nil, "iac: a Terraform variable NAME=VALUE (repeatable)")
+	fl.StringArrayVar(&f.tfVarFiles, "var-file", nil, "iac: an extra Terraform .tfvars file (repeatable)")
 	fl.BoolVar(&f.verify, "verify", false, "ask providers whether found credentials work (sends them to the provider; AWS keys via STS GetCallerIdentity)")
 	fl.StringVar(&f.awsEndpoint, "aws-endpoint-url", "", "AWS endpoint for --verify (an emulator); default the SDK's, or $AWS_ENDPOINT_URL")
 	return cmd
@@ -105,6 +109,7 @@ type scanner struct {
 func availableScanners() []scanner {
 	return []scanner{
 		{name: "secrets", version: secretsVersion(), run: runSecrets},
+		{name: "iac", version: iacVersion, run: runIaC},
 	}
 }
 

@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/cloud/iac"
+)
+
+// iacVersion is recorded with each scan that ran the IaC scanner.
+const iacVersion = "0.1.0"
+
+func runIaC(ctx context.Context, j *scanJob) error {
+	if j.stdin {
+		return usageErrorf("the iac scanner reads folders, not standard input")
+	}
+	vars := map[string]string{}
+	for _, kv := range j.flags.tfVars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageErrorf("--var %q: want NAME=VALUE", kv)
+		}
+		vars[k] = v
+	}
+	opts := iac.Options{Skip: j.skip, Vars: vars, VarFiles: j.flags.tfVarFiles}
+	return withDiffBase(ctx, j, func(ctx context.Context, root string, emit func(f findingT), problem func(string, error)) error {
+		st, err := iac.Scan(ctx, root, opts, emit, problem)
+		if err != nil {
+			return err
+		}
+		if j.progress != nil && root == j.root {
+			fmt.Fprintf(j.progress, "palisade: iac: %d Terraform folders (%d resources), %d templates (%d resources), %d findings\n",
+				st.TerraformDirs, st.TerraformResources, st.Templates, st.TemplateResources, st.Findings)
+		}
+		return nil
+	})
+}
