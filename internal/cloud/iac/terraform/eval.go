@@ -28,6 +28,7 @@ type evaluator struct {
 	problem  func(string, error)
 	parsed   map[string]*module
 	funcs    map[string]function.Function
+	outVars  map[*module]map[string]map[string]bool
 }
 
 // scope is the evaluation state of one module instance.
@@ -87,7 +88,16 @@ func traversalKey(t hcl.Traversal) string {
 		return ""
 	}
 	switch root {
-	case "var", "local", "module":
+	case "module":
+		// module.x.out is its own node, so a data source may read one output
+		// of a module while feeding another of its inputs.
+		if n, o := attr(1), attr(2); n != "" && o != "" {
+			return "module." + n + "." + o
+		}
+		if n := attr(1); n != "" {
+			return "module." + n
+		}
+	case "var", "local":
 		if n := attr(1); n != "" {
 			return root + "." + n
 		}
@@ -150,6 +160,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		resources: map[string]map[string]cty.Value{}, data: map[string]map[string]cty.Value{}, modules: map[string]cty.Value{}}
 	var out []*Resource
 	nodes := map[string]*node{}
+	evaluated := map[string]bool{}
 	add := func(n *node) { nodes[n.key] = n }
 
 	for name, b := range m.variables {
@@ -212,18 +223,31 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		name := b.Labels[0]
 		deps := map[string]bool{}
 		bodyDeps(b.Body, deps)
+		full := false
 		n := &node{key: "module." + name, file: m.bodyFile[b], line: b.DefRange().Start.Line, deps: sortedKeys(deps)}
 		n.eval = func() {
 			val, rs := e.evalCall(s, b, prefix, key, depth)
 			out = append(out, rs...)
 			s.modules[name] = val
+			full = true
 			s.dirty = true
 		}
-		n.fail = func() { s.modules[name] = cty.DynamicVal; s.dirty = true }
+		n.fail = func() { s.modules[name] = cty.DynamicVal; full = true; s.dirty = true }
 		add(n)
+		e.addOutputNodes(s, b, prefix, key, depth, deps, &full, evaluated, add)
+	}
+	// A reference to module.x.out where x has no node per output (a module
+	// with count or for_each, or one not found) depends on the whole call.
+	for _, n := range nodes {
+		for i, d := range n.deps {
+			if _, ok := nodes[d]; !ok && strings.HasPrefix(d, "module.") && strings.Count(d, ".") == 2 {
+				n.deps[i] = d[:strings.LastIndex(d, ".")]
+			}
+		}
 	}
 	for _, k := range e.order(nodes) {
 		nodes[k].eval()
+		evaluated[k] = true
 	}
 	*final = s
 	return out
