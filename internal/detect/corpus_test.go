@@ -281,3 +281,26 @@ func TestPantherCases(t *testing.T) {
 		t.Errorf("only %d Panther cases ran", total)
 	}
 }
+
+// TestSuzakuCorrelationEndToEnd loads Suzaku's temporal_ordered IAM
+// persistence chain and runs it over the Stratus create-admin-user events
+// (CreateUser then CreateAccessKey from one key and IP).
+func TestSuzakuCorrelationEndToEnd(t *testing.T) {
+	root := corpora(t)
+	rules, errs := LoadRules([]string{filepath.Join(root, "cloudtrail", "rules", "suzaku-aws", "aws_cloudtrail_iam_persistence_chain.yml")})
+	if len(errs) > 0 || len(rules.Correlations) != 1 {
+		t.Fatalf("load: %v, %d correlations", errs, len(rules.Correlations))
+	}
+	alerts, _ := runPaths(t, Config{Rules: rules, Now: fixedNow},
+		filepath.Join(root, "cloudtrail", "logs", "stratus-red-team", "aws.persistence.iam-create-admin-user.json"))
+	if len(alerts) != 1 {
+		t.Fatalf("alerts = %d, want 1 (base rules are generate: false)", len(alerts))
+	}
+	a := alerts[0]
+	if a.RuleID != "8e0f2a4b-6c7d-9e1f-3a5b-7c8d9e0f1a2b" || a.EventCount != 2 || a.Group["userIdentity.accessKeyId"] == "" || a.Severity.String() != "critical" {
+		t.Errorf("unexpected alert: %+v", a)
+	}
+	if len(a.Attack) != 2 || a.Attack[0] != "T1136.003" {
+		t.Errorf("attack = %v", a.Attack)
+	}
+}

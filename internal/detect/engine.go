@@ -288,23 +288,41 @@ func (a *Alert) addEvent(id string, at, ingested time.Time) {
 	}
 }
 
-// dedup merges alerts with the same rule, principal, account and region
-// whose first events fall within window of the alert they join.
+// dedup merges alerts with the same rule, principal, account, region and
+// correlation group whose first events fall within window of the alert
+// they join.
 func dedup(cands []Alert, window time.Duration) []Alert {
 	key := func(a *Alert) string {
-		return a.RuleID + "\x1f" + a.Principal + "\x1f" + a.Account + "\x1f" + a.Region
+		k := a.RuleID + "\x1f" + a.Principal + "\x1f" + a.Account + "\x1f" + a.Region
+		if len(a.Group) > 0 {
+			names := make([]string, 0, len(a.Group))
+			for n := range a.Group {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				k += "\x1f" + n + "=" + a.Group[n]
+			}
+		}
+		return k
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		ki, kj := key(&cands[i]), key(&cands[j])
-		if ki != kj {
-			return ki < kj
+	keys := make([]string, len(cands))
+	order := make([]int, len(cands))
+	for i := range cands {
+		keys[i], order[i] = key(&cands[i]), i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		i, j := order[x], order[y]
+		if keys[i] != keys[j] {
+			return keys[i] < keys[j]
 		}
 		return cands[i].FirstSeen.Before(cands[j].FirstSeen)
 	})
 	var out []Alert
-	for i := range cands {
+	lastKey := ""
+	for _, i := range order {
 		c := &cands[i]
-		if n := len(out); window > 0 && n > 0 && key(&out[n-1]) == key(c) && c.FirstSeen.Sub(out[n-1].FirstSeen) <= window && c.Group == nil && out[n-1].Group == nil {
+		if n := len(out); window > 0 && n > 0 && lastKey == keys[i] && c.FirstSeen.Sub(out[n-1].FirstSeen) <= window {
 			last := &out[n-1]
 			for _, id := range c.EventIDs {
 				last.addEvent(id, c.FirstSeen, c.IngestTime)
@@ -316,6 +334,7 @@ func dedup(cands []Alert, window time.Duration) []Alert {
 			continue
 		}
 		out = append(out, *c)
+		lastKey = keys[i]
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].FirstSeen.Equal(out[j].FirstSeen) {

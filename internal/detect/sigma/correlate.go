@@ -151,28 +151,54 @@ func (c *Correlation) sliding(hs []Hit, ok func([]Hit) bool) [][]Hit {
 }
 
 // ordered finds the referenced rules matching in order within the timespan.
+// CloudTrail times have one-second resolution, so hits with equal times may
+// be taken in either order.
 func (c *Correlation) ordered(hs []Hit) [][]Hit {
 	var out [][]Hit
-	for i := 0; i < len(hs); i++ {
-		if hs[i].Rule != c.Rules[0] {
+	used := make([]bool, len(hs))
+	for i := range hs {
+		if used[i] || hs[i].Rule != c.Rules[0] {
 			continue
 		}
-		seq := []Hit{hs[i]}
-		next := 1
-		j := i + 1
-		for ; j < len(hs) && next < len(c.Rules); j++ {
-			if hs[j].Time.Sub(hs[i].Time) > c.Timespan {
+		seq := []int{i}
+		prev := hs[i].Time
+		for next := 1; next < len(c.Rules); next++ {
+			found := -1
+			for j := range hs {
+				if used[j] || j == i || hs[j].Rule != c.Rules[next] || hs[j].Time.Before(prev) || containsInt(seq, j) {
+					continue
+				}
+				if hs[j].Time.Sub(hs[i].Time) > c.Timespan {
+					break
+				}
+				found = j
 				break
 			}
-			if hs[j].Rule == c.Rules[next] {
-				seq = append(seq, hs[j])
-				next++
+			if found < 0 {
+				seq = nil
+				break
 			}
+			seq = append(seq, found)
+			prev = hs[found].Time
 		}
-		if next == len(c.Rules) {
-			out = append(out, seq)
-			i = j - 1
+		if seq == nil {
+			continue
 		}
+		set := make([]Hit, len(seq))
+		for k, j := range seq {
+			used[j] = true
+			set[k] = hs[j]
+		}
+		out = append(out, set)
 	}
 	return out
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }

@@ -202,6 +202,8 @@ func TestCorrelations(t *testing.T) {
 		{"temporal_ordered in order", Correlation{Type: "temporal_ordered", Timespan: time.Minute, Rules: []*Rule{r1, r2}}, []string{"0@0@g@", "1@30@g@"}, 1},
 		{"temporal_ordered wrong order", Correlation{Type: "temporal_ordered", Timespan: time.Minute, Rules: []*Rule{r1, r2}}, []string{"1@0@g@", "0@30@g@"}, 0},
 		{"temporal_ordered too slow", Correlation{Type: "temporal_ordered", Timespan: time.Minute, Rules: []*Rule{r1, r2}}, []string{"0@0@g@", "1@90@g@"}, 0},
+		{"temporal_ordered equal times in either order", Correlation{Type: "temporal_ordered", Timespan: time.Minute, Rules: []*Rule{r1, r2}}, []string{"1@5@g@", "0@5@g@"}, 1},
+		{"temporal_ordered each hit used once", Correlation{Type: "temporal_ordered", Timespan: time.Minute, Rules: []*Rule{r1, r2}}, []string{"0@0@g@", "0@1@g@", "1@2@g@"}, 1},
 		{"input order does not matter", Correlation{Type: "temporal_ordered", Timespan: time.Minute, Rules: []*Rule{r1, r2}}, []string{"1@30@g@", "0@0@g@"}, 1},
 	}
 	for _, tc := range tests {
