@@ -6,17 +6,17 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"context"
 
 	"github.com/palisade-sec/palisade/internal/detect"
 	"github.com/palisade-sec/palisade/internal/detect/event"
@@ -34,7 +34,20 @@ func cpuTime() time.Duration {
 func main() {
 	n := flag.Int("n", 200000, "events to run per configuration")
 	root := flag.String("corpora", "", "corpora root (default $PALISADE_CORPORA or ../shared/corpora)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if *root == "" {
 		*root = os.Getenv("PALISADE_CORPORA")
 	}
@@ -42,6 +55,7 @@ func main() {
 		*root = filepath.Join("..", "shared", "corpora")
 	}
 	if err := run(*root, *n); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -58,6 +72,16 @@ func run(root string, n int) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("read corpus: %v", errs[0])
 	}
+	// Reading from files: gunzip, split, decode and dedup the SANS 504 set.
+	startCPU := cpuTime()
+	fr := event.NewReader(event.Options{})
+	if errs := fr.Read(context.Background(), []string{filepath.Join(logs, "sans504-s3-ransomware")}, func(*event.Event) error { return nil }); len(errs) > 0 {
+		return fmt.Errorf("read sans504: %v", errs[0])
+	}
+	cpu := cpuTime() - startCPU
+	fmt.Printf("%-40s %8d records cpu %6.2fs  %9.0f records/CPU-s (%d files, %d unique events)\n",
+		"read .json.gz files (sans504)", fr.Stats.Records, cpu.Seconds(), float64(fr.Stats.Records)/cpu.Seconds(), fr.Stats.Files, fr.Stats.Events)
+
 	// Replicate with new eventIDs: each copy is a distinct raw record.
 	raws := make([]string, 0, n)
 	bytesTotal := 0
@@ -87,7 +111,7 @@ func run(root string, n int) error {
 		{"decode only", detect.Config{}},
 		{"built-ins (36)", detect.Config{Builtins: detect.Builtins(detect.BuiltinConfig{})}},
 		{fmt.Sprintf("SigmaHQ (%d rules)", len(sigmaHQ.Rules)), detect.Config{Rules: sigmaHQ}},
-		{fmt.Sprintf("SigmaHQ + built-ins"), detect.Config{Rules: sigmaHQ, Builtins: detect.Builtins(detect.BuiltinConfig{})}},
+		{"SigmaHQ + built-ins", detect.Config{Rules: sigmaHQ, Builtins: detect.Builtins(detect.BuiltinConfig{})}},
 		{fmt.Sprintf("Suzaku (%d rules, %d correlations)", len(suzaku.Rules), len(suzaku.Correlations)), detect.Config{Rules: suzaku}},
 	}
 	for _, c := range configs {

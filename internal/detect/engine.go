@@ -134,6 +134,7 @@ func levelSeverity(level string) finding.Severity {
 // calls emit for each alert, in first-seen order. Problems with single
 // files or records are returned and the run goes on.
 func (e *Engine) Run(ctx context.Context, paths []string, emit func(Alert)) (Stats, []error) {
+	e.stats = Stats{}
 	r := event.NewReader(event.Options{MaxRecordBytes: e.cfg.MaxRecordBytes, Now: e.cfg.Now})
 	errs := r.Read(ctx, paths, func(ev *event.Event) error {
 		e.Observe(ev)

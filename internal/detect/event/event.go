@@ -96,7 +96,11 @@ func Decode(raw string) (*Event, error) {
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, syntaxErr(i, "event is not a JSON object")
 	}
-	end, _, err := skipValue(raw, i, 0)
+	top := make([]member, 0, 24)
+	end, err := eachMember(raw, i, func(k string, v Value) bool {
+		top = append(top, member{k, v})
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +108,6 @@ func Decode(raw string) (*Event, error) {
 		return nil, syntaxErr(j, "trailing data after event")
 	}
 	obj := raw[i:end]
-	top := make([]member, 0, 24)
-	_ = eachMember(obj, 0, func(k string, v Value) bool {
-		top = append(top, member{k, v})
-		return true
-	})
 	get := func(k string) Value {
 		for _, m := range top {
 			if m.key == k {

@@ -88,7 +88,7 @@ func (v Value) Members(fn func(key string, val Value) bool) {
 	if v.Kind != Object {
 		return
 	}
-	_ = eachMember(v.Raw, 0, fn)
+	_, _ = eachMember(v.Raw, 0, fn)
 }
 
 // Get returns the member named key of an object value, or a Missing value.
@@ -135,19 +135,21 @@ func (v Value) Path(path string) Value {
 	return cur
 }
 
-// eachMember walks the members of the object starting at s[start] ('{').
-func eachMember(s string, start int, fn func(key string, val Value) bool) error {
+// eachMember walks the members of the object starting at s[start] ('{')
+// and returns the index just past it. When fn returns false the walk stops
+// early and the returned index is 0.
+func eachMember(s string, start int, fn func(key string, val Value) bool) (int, error) {
 	i := skipWS(s, start+1)
 	if i < len(s) && s[i] == '}' {
-		return nil
+		return i + 1, nil
 	}
 	for {
 		if i >= len(s) || s[i] != '"' {
-			return syntaxErr(i, "expected object key")
+			return 0, syntaxErr(i, "expected object key")
 		}
 		kend, err := skipString(s, i)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		key := s[i+1 : kend-1]
 		if strings.IndexByte(key, '\\') >= 0 {
@@ -155,25 +157,25 @@ func eachMember(s string, start int, fn func(key string, val Value) bool) error 
 		}
 		i = skipWS(s, kend)
 		if i >= len(s) || s[i] != ':' {
-			return syntaxErr(i, "expected ':'")
+			return 0, syntaxErr(i, "expected ':'")
 		}
 		i = skipWS(s, i+1)
 		vend, k, err := skipValue(s, i, 1)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !fn(key, Value{Kind: k, Raw: s[i:vend]}) {
-			return nil
+			return 0, nil
 		}
 		i = skipWS(s, vend)
 		if i >= len(s) {
-			return syntaxErr(i, "unterminated object")
+			return 0, syntaxErr(i, "unterminated object")
 		}
 		if s[i] == '}' {
-			return nil
+			return i + 1, nil
 		}
 		if s[i] != ',' {
-			return syntaxErr(i, "expected ',' or '}'")
+			return 0, syntaxErr(i, "expected ',' or '}'")
 		}
 		i = skipWS(s, i+1)
 	}
@@ -192,22 +194,25 @@ func skipWS(s string, i int) int {
 }
 
 // skipString returns the index just past the string starting at s[i] ('"').
+// It jumps between quotes with IndexByte; control characters inside
+// strings are tolerated (CloudTrail never writes them).
 func skipString(s string, i int) (int, error) {
 	j := i + 1
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case c == '"':
-			return j + 1, nil
-		case c == '\\':
-			j += 2
-		case c < 0x20:
-			return 0, syntaxErr(j, "control character in string")
-		default:
-			j++
+	for {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return 0, syntaxErr(i, "unterminated string")
 		}
+		end := j + k
+		n := 0
+		for b := end - 1; b > i && s[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
+			return end + 1, nil
+		}
+		j = end + 1
 	}
-	return 0, syntaxErr(i, "unterminated string")
 }
 
 // skipValue validates and skips one JSON value starting at s[i], returning

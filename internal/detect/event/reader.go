@@ -45,6 +45,10 @@ type Stats struct {
 type Reader struct {
 	opt  Options
 	seen map[string]struct{}
+	// buffers reused across files
+	br  *bufio.Reader
+	gz  *gzip.Reader
+	buf []byte
 	// Stats accumulates counts over every Read call.
 	Stats Stats
 }
@@ -132,14 +136,24 @@ func (r *Reader) readFile(path string, fn func(*Event) error) (errs []error, sto
 // name in errors. It returns per-record problems, and separately the error
 // from fn that stopped it, if any.
 func (r *Reader) ReadStream(name string, in io.Reader, fn func(*Event) error) (errs []error, stop error) {
-	br := bufio.NewReaderSize(in, 256<<10)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(in, 64<<10)
+		r.buf = make([]byte, 64<<10)
+	} else {
+		r.br.Reset(in)
+	}
+	var src io.Reader = r.br
+	if magic, _ := r.br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		var err error
+		if r.gz == nil {
+			r.gz, err = gzip.NewReader(r.br)
+		} else {
+			err = r.gz.Reset(r.br)
+		}
 		if err != nil {
 			return []error{fmt.Errorf("%s: gzip: %w", name, err)}, nil
 		}
-		defer gz.Close()
-		br = bufio.NewReaderSize(gz, 256<<10)
+		src = r.gz
 	}
 	notEvents := 0
 	sp := splitter{max: r.opt.MaxRecordBytes, line: 1}
@@ -174,9 +188,9 @@ func (r *Reader) ReadStream(name string, in io.Reader, fn func(*Event) error) (e
 		r.Stats.Events++
 		return fn(ev)
 	}
-	buf := make([]byte, 64<<10)
+	buf := r.buf
 	for {
-		n, rerr := br.Read(buf)
+		n, rerr := src.Read(buf)
 		if n > 0 {
 			serrs, stop := sp.feed(buf[:n], emit)
 			for _, e := range serrs {

@@ -1,3 +1,0 @@
-resource "aws_kms_key" "k" {
-  description = "data"
-}

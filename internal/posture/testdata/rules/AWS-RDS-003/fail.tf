@@ -1,4 +1,0 @@
-resource "aws_db_instance" "db" {
-  engine              = "mysql"
-  publicly_accessible = true
-}

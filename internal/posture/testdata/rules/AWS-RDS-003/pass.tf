@@ -1,3 +1,0 @@
-resource "aws_db_instance" "db" {
-  engine = "mysql"
-}

@@ -1,9 +1,0 @@
-resource "aws_s3_bucket" "data" {
-  bucket = "data"
-}
-resource "aws_s3_bucket_versioning" "data" {
-  bucket = aws_s3_bucket.data.id
-  versioning_configuration {
-    status = "Suspended"
-  }
-}

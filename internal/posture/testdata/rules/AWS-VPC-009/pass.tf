@@ -1,4 +1,0 @@
-resource "aws_subnet" "web" {
-  vpc_id     = "vpc-1"
-  cidr_block = "10.0.1.0/24"
-}
