@@ -85,7 +85,7 @@ func computeRules() []Rule {
 			}),
 		},
 		{
-			ID: "AWS-EC2-007", Title: "EBS encryption by default is turned off", Severity: finding.Medium,
+			ID: "AWS-EC2-007", NoCloudFormation: "CloudFormation has no resource for the region's EBS encryption-by-default switch.", Title: "EBS encryption by default is turned off", Severity: finding.Medium,
 			Rationale:   "Encryption by default makes every new volume and snapshot encrypted, whoever creates it.",
 			Remediation: Remediation{Text: "Enable EBS encryption by default in every region.", Terraform: "resource \"aws_ebs_encryption_by_default\" \"this\" {\n  enabled = true\n}", CloudFormation: "# No CloudFormation resource: enable it with the CLI or Terraform."},
 			Refs:        Refs{CIS: []string{"6.1.1"}, Checklist: stepSurface, CWE: []string{"CWE-311"}},

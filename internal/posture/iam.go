@@ -107,7 +107,7 @@ func iamRules() []Rule {
 			}),
 		},
 		{
-			ID: "AWS-IAM-007", Title: "IAM password policy allows passwords shorter than 14 characters", Severity: finding.Medium,
+			ID: "AWS-IAM-007", NoCloudFormation: "CloudFormation has no resource for the account password policy.", Title: "IAM password policy allows passwords shorter than 14 characters", Severity: finding.Medium,
 			Rationale:   "Short passwords are guessed and cracked quickly.",
 			Remediation: Remediation{Text: "Set the minimum length to 14 or more.", Terraform: "minimum_password_length = 14", CloudFormation: "# No CloudFormation resource for the account password policy."},
 			Refs:        Refs{CIS: []string{"2.8"}, Checklist: stepIAM, CWE: []string{"CWE-521"}},
@@ -116,7 +116,7 @@ func iamRules() []Rule {
 			}),
 		},
 		{
-			ID: "AWS-IAM-008", Title: "IAM password policy does not prevent password reuse", Severity: finding.Medium,
+			ID: "AWS-IAM-008", NoCloudFormation: "CloudFormation has no resource for the account password policy.", Title: "IAM password policy does not prevent password reuse", Severity: finding.Medium,
 			Rationale:   "Reusing old passwords brings back credentials that may already be leaked.",
 			Remediation: Remediation{Text: "Remember the last 24 passwords.", Terraform: "password_reuse_prevention = 24", CloudFormation: "# No CloudFormation resource for the account password policy."},
 			Refs:        Refs{CIS: []string{"2.9"}, Checklist: stepIAM, CWE: []string{"CWE-521"}},

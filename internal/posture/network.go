@@ -103,7 +103,7 @@ func networkRules() []Rule {
 			},
 		},
 		{
-			ID: "AWS-VPC-007", Title: "Default security group allows traffic", Severity: finding.Medium,
+			ID: "AWS-VPC-007", NoCloudFormation: "CloudFormation cannot manage a VPC's default security group; strip its rules with Terraform (aws_default_security_group) or a one-time script.", Title: "Default security group allows traffic", Severity: finding.Medium,
 			Rationale:   "Resources launched without a group land in the default one; it should allow nothing so that mistake fails closed.",
 			Remediation: Remediation{Text: "Manage the default security group with no rules.", Terraform: "resource \"aws_default_security_group\" \"default\" {\n  vpc_id = aws_vpc.main.id\n}", CloudFormation: "# CloudFormation cannot manage the default security group; remove its rules with the CLI."},
 			Refs:        Refs{CIS: []string{"6.5"}, Checklist: stepNetwork},

@@ -40,7 +40,12 @@ type Rule struct {
 	Rationale   string
 	Remediation Remediation
 	Refs        Refs
-	Check       func(s *cloud.State, report Reporter)
+	// NoCloudFormation, when set, says why the rule has no CloudFormation
+	// equivalent (CloudFormation has no resource for the setting, such as
+	// the account-level S3 Block Public Access); its examples are then
+	// Terraform only.
+	NoCloudFormation string
+	Check            func(s *cloud.State, report Reporter)
 }
 
 // Result is one violation of one rule.

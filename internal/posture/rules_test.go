@@ -18,60 +18,75 @@ import (
 
 var update = flag.Bool("update", false, "rewrite docs/rules.md")
 
-// minRulesWithExamples is a floor: rules with pass/fail examples may only grow.
-const minRulesWithExamples = 18
+// minRules is a floor on the number of built-in rules; it may only grow.
+const minRules = 77
 
-func loadFile(t *testing.T, path string) *cloud.State {
+func loadExample(t *testing.T, name, src string) *cloud.State {
 	t.Helper()
-	if strings.HasSuffix(path, ".tf") {
+	if strings.HasSuffix(name, ".tf") {
 		dir := t.TempDir()
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "main.tf"), data, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(src), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		rs := terraform.LoadDirs([]string{dir}, terraform.Options{}, func(p string, err error) { t.Errorf("%s: %v", p, err) })
 		return terraform.State(rs)
 	}
-	data, err := os.ReadFile(path)
+	tmpl, err := cloudformation.Parse(name, []byte(src))
 	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl, err := cloudformation.Parse(path, data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	return cloudformation.State(tmpl)
 }
 
-func TestRulesFireOnFailExamplesAndStayQuietOnPass(t *testing.T) {
-	rules := posture.Rules()
-	byID := map[string]posture.Rule{}
-	for _, r := range rules {
-		byID[r.ID] = r
-	}
-	entries, err := os.ReadDir(filepath.Join("testdata", "rules"))
+// readExamples splits testdata/rules/ID.txt into its "-- name --" sections.
+func readExamples(t *testing.T, id string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "rules", id+".txt"))
+	out := map[string]string{}
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("missing examples: %v", err)
+		return out
 	}
-	covered := 0
-	for _, e := range entries {
-		rule, ok := byID[e.Name()]
-		if !ok {
-			t.Errorf("testdata/rules/%s names no rule", e.Name())
+	name := ""
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if strings.HasPrefix(line, "-- ") && strings.HasSuffix(strings.TrimSpace(line), " --") {
+			name = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(line), "-- "), " --")
+			out[name] = ""
 			continue
 		}
-		covered++
-		for _, name := range []string{"fail.tf", "pass.tf", "fail.yaml", "pass.yaml"} {
-			path := filepath.Join("testdata", "rules", e.Name(), name)
-			t.Run(e.Name()+"/"+name, func(t *testing.T) {
-				if _, err := os.Stat(path); err != nil {
-					t.Fatalf("missing example: %v", err)
+		if name != "" {
+			out[name] += line
+		}
+	}
+	return out
+}
+
+func TestRulesFireOnFailExamplesAndStayQuietOnPass(t *testing.T) {
+	rules := posture.Rules()
+	if len(rules) < minRules {
+		t.Errorf("%d rules, want at least %d", len(rules), minRules)
+	}
+	ids := map[string]bool{}
+	for _, rule := range rules {
+		ids[rule.ID] = true
+		ex := readExamples(t, rule.ID)
+		want := []string{"fail.tf", "pass.tf", "fail.yaml", "pass.yaml"}
+		if rule.NoCloudFormation != "" {
+			want = want[:2]
+			for _, name := range []string{"fail.yaml", "pass.yaml"} {
+				if _, ok := ex[name]; ok {
+					t.Errorf("%s says it has no CloudFormation equivalent but has %s", rule.ID, name)
+				}
+			}
+		}
+		for _, name := range want {
+			t.Run(rule.ID+"/"+name, func(t *testing.T) {
+				src, ok := ex[name]
+				if !ok {
+					t.Fatalf("testdata/rules/%s.txt has no %s example", rule.ID, name)
 				}
 				var hits []posture.Result
-				posture.Evaluate(loadFile(t, path), []posture.Rule{rule}, func(r posture.Result) { hits = append(hits, r) })
+				posture.Evaluate(loadExample(t, name, src), []posture.Rule{rule}, func(r posture.Result) { hits = append(hits, r) })
 				if strings.HasPrefix(name, "fail") && len(hits) == 0 {
 					t.Errorf("%s did not fire", rule.ID)
 				}
@@ -86,8 +101,14 @@ func TestRulesFireOnFailExamplesAndStayQuietOnPass(t *testing.T) {
 			})
 		}
 	}
-	if covered < minRulesWithExamples {
-		t.Errorf("%d rules have examples, want at least %d", covered, minRulesWithExamples)
+	entries, err := os.ReadDir(filepath.Join("testdata", "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !ids[strings.TrimSuffix(e.Name(), ".txt")] {
+			t.Errorf("testdata/rules/%s names no rule", e.Name())
+		}
 	}
 }
 
@@ -101,7 +122,7 @@ func TestRuleMetadataIsComplete(t *testing.T) {
 			t.Errorf("bad or duplicate id %q", r.ID)
 		}
 		seen[r.ID] = true
-		if r.Title == "" || r.Rationale == "" || r.Remediation.Text == "" || r.Remediation.Terraform == "" || r.Remediation.CloudFormation == "" || r.Refs.Checklist == "" || r.Check == nil {
+		if r.Title == "" || r.Rationale == "" || r.Remediation.Text == "" || r.Remediation.Terraform == "" || (r.Remediation.CloudFormation == "" && r.NoCloudFormation == "") || r.Refs.Checklist == "" || r.Check == nil {
 			t.Errorf("%s: incomplete metadata", r.ID)
 		}
 		for _, id := range r.Refs.CIS {
@@ -142,7 +163,12 @@ func TestRulesDocMatchesMetadata(t *testing.T) {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Severity, r.Title, strings.Join(r.Refs.CIS, ", "), r.Refs.Checklist)
 	}
 	for _, r := range rules {
-		fmt.Fprintf(&b, "\n## %s\n\n**%s** (%s)\n\n%s\n\n%s\n\nTerraform:\n\n```hcl\n%s\n```\n\nCloudFormation:\n\n```yaml\n%s\n```\n", r.ID, r.Title, r.Severity, r.Rationale, r.Remediation.Text, r.Remediation.Terraform, r.Remediation.CloudFormation)
+		fmt.Fprintf(&b, "\n## %s\n\n**%s** (%s)\n\n%s\n\n%s\n\nTerraform:\n\n```hcl\n%s\n```\n", r.ID, r.Title, r.Severity, r.Rationale, r.Remediation.Text, r.Remediation.Terraform)
+		if r.NoCloudFormation != "" {
+			fmt.Fprintf(&b, "\nCloudFormation: no equivalent. %s\n", r.NoCloudFormation)
+		} else {
+			fmt.Fprintf(&b, "\nCloudFormation:\n\n```yaml\n%s\n```\n", r.Remediation.CloudFormation)
+		}
 		if len(r.Refs.CWE) > 0 {
 			fmt.Fprintf(&b, "\nCWE: %s\n", strings.Join(r.Refs.CWE, ", "))
 		}

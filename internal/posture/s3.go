@@ -201,7 +201,7 @@ func s3Rules() []Rule {
 			},
 		},
 		{
-			ID: "AWS-S3-013", Title: "S3 account-level public access block is not fully enabled", Severity: finding.High,
+			ID: "AWS-S3-013", NoCloudFormation: "CloudFormation has no resource for the account-level S3 Block Public Access; set it with Terraform, the CLI or an organization SCP.", Title: "S3 account-level public access block is not fully enabled", Severity: finding.High,
 			Rationale:   "The account-level setting protects every bucket, including ones created later by hand.",
 			Remediation: Remediation{Text: "Enable all four account-level settings.", Terraform: "resource \"aws_s3_account_public_access_block\" \"this\" {\n  block_public_acls       = true\n  block_public_policy     = true\n  ignore_public_acls      = true\n  restrict_public_buckets = true\n}", CloudFormation: "# No CloudFormation resource: set it with the AWS CLI or in Terraform."},
 			Refs:        Refs{CIS: []string{"3.1.4"}, Checklist: stepS3Block},
