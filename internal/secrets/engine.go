@@ -63,8 +63,8 @@ type Engine struct {
 	verified sync.Map // keyed hash of a credential pair → verification result
 	opts     Options
 	dets     []*detectors.Detector
-	generic  []bool    // dets[i] is a catch-all detector, outranked by any other
-	kwDets   [][]int32 // keyword id → indexes of detectors using it
+	generic  []bool        // dets[i] is a catch-all detector, outranked by any other
+	kwDets   [][]kwBinding // keyword id → the detectors using it
 	pf       *prefilter
 	hashKey  []byte
 	maxBytes int64
@@ -95,21 +95,34 @@ func New(opts Options) *Engine {
 	}
 	kwIndex := map[string]int32{}
 	var keywords []string
+	bind := func(k string, b kwBinding) {
+		id, ok := kwIndex[k]
+		if !ok {
+			id = int32(len(keywords))
+			kwIndex[k] = id
+			keywords = append(keywords, k)
+			e.kwDets = append(e.kwDets, nil)
+		}
+		e.kwDets[id] = append(e.kwDets[id], b)
+	}
 	for i, d := range dets {
 		e.generic = append(e.generic, strings.HasPrefix(d.ID, "generic"))
 		for _, k := range d.Keywords {
-			id, ok := kwIndex[k]
-			if !ok {
-				id = int32(len(keywords))
-				kwIndex[k] = id
-				keywords = append(keywords, k)
-				e.kwDets = append(e.kwDets, nil)
-			}
-			e.kwDets[id] = append(e.kwDets[id], int32(i))
+			bind(k, kwBinding{det: int32(i)})
+		}
+		for _, k := range d.CaseKeywords {
+			bind(strings.ToLower(k), kwBinding{det: int32(i), exact: k})
 		}
 	}
 	e.pf = newPrefilter(keywords)
 	return e
+}
+
+// kwBinding ties a prefilter keyword to a detector; exact, when set, is the
+// case the bytes must have (a CaseKeywords entry).
+type kwBinding struct {
+	det   int32
+	exact string
 }
 
 // Detectors returns the detectors the engine runs.
@@ -232,8 +245,15 @@ func (e *Engine) collectIn(sc *scratch, text []byte, add func(rawHit)) {
 		sc.lastKey[i] = -1
 	}
 	e.pf.find(text, func(kw int32, pos int) {
-		for _, di := range e.kwDets[kw] {
+		for _, b := range e.kwDets[kw] {
+			di := b.det
 			d := e.dets[di]
+			if b.exact != "" && string(text[pos:pos+len(b.exact)]) != b.exact {
+				continue
+			}
+			if d.TokenStart && pos > 0 && isWordByte(text[pos-1]) {
+				continue
+			}
 			if d.KeyAnchored {
 				// One attempt per key name, right where it starts.
 				key := detectors.KeyStart(text, pos)
@@ -432,4 +452,8 @@ func absInt(n int) int {
 		return -n
 	}
 	return n
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }

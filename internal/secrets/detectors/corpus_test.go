@@ -62,7 +62,19 @@ func TestCorpusRecall(t *testing.T) {
 	tallies := map[string]*tally{}
 	show := os.Getenv("PALISADE_MISSES")
 	var misses []string
+	// A none label holds for its own rule only: the same text is labelled a
+	// secret elsewhere in 23 cases (a sibling rule's real key). Flagging
+	// those is not noise, so they do not count against the budget.
+	secretTexts := map[string]bool{}
 	for _, c := range cases {
+		if c.Expect == "secret" {
+			secretTexts[c.Text] = true
+		}
+	}
+	for _, c := range cases {
+		if c.Expect != "secret" && secretTexts[c.Text] {
+			continue
+		}
 		tl := tallies[c.Origin]
 		if tl == nil {
 			tl = &tally{}
@@ -90,10 +102,12 @@ func TestCorpusRecall(t *testing.T) {
 	for _, m := range misses {
 		t.Log(m)
 	}
+	// Regression floors at what the detectors reach today (see the README
+	// for the goals and the cases that keep detect-secrets recall down).
 	floors := map[string][2]float64{ // origin: {min recall, max flag rate}
-		"gitleaks":       {0.0, 1.0},
-		"trufflehog":     {0.0, 1.0},
-		"detect-secrets": {0.0, 1.0},
+		"gitleaks":       {0.995, 0.08},
+		"trufflehog":     {0.90, 0.07},
+		"detect-secrets": {0.78, 0.03},
 	}
 	for _, origin := range []string{"gitleaks", "trufflehog", "detect-secrets"} {
 		tl := tallies[origin]

@@ -30,6 +30,14 @@ type Detector struct {
 	// example must contain at least one. Prefer the token's own prefix
 	// ("ghp_") over words that appear everywhere in code ("key").
 	Keywords []string
+	// CaseKeywords are keywords that count only in exactly the case written
+	// (the "SK" of a Twilio key, not "sk" in "task"). The prefilter finds
+	// them ignoring case; the engine then compares the bytes.
+	CaseKeywords []string
+	// TokenStart makes every keyword count only where a token starts: the
+	// byte before it is not a letter, digit or underscore. Prefixes of
+	// tokens use it so "pat" in "path" does not wake the pattern.
+	TokenStart bool
 	// Pattern is an RE2 expression. The secret is the submatch named
 	// "secret", else submatch 1, else the whole match.
 	Pattern string
@@ -133,7 +141,7 @@ func (d *Detector) findKeyed(text []byte) []Match {
 	lower := bytes.ToLower(text)
 	var out []Match
 	lastKey := -1
-	for _, pos := range keywordPositions(d, lower) {
+	for _, pos := range keywordPositions(d, text, lower) {
 		key := KeyStart(text, pos)
 		if key == lastKey {
 			continue
@@ -147,22 +155,41 @@ func (d *Detector) findKeyed(text []byte) []Match {
 	return out
 }
 
-// keywordPositions lists the offsets of every keyword occurrence in lower, in order.
-func keywordPositions(d *Detector, lower []byte) []int {
+// keywordPositions lists, in order, the offsets where a keyword counts:
+// Keywords ignoring case (lower is the lower-cased text), CaseKeywords
+// exactly, and with TokenStart only at the start of a token.
+func keywordPositions(d *Detector, text, lower []byte) []int {
 	var ps []int
-	for _, k := range d.Keywords {
+	find := func(hay []byte, k string) {
 		kb := []byte(k)
 		for off := 0; ; {
-			i := bytes.Index(lower[off:], kb)
+			i := bytes.Index(hay[off:], kb)
 			if i < 0 {
 				break
 			}
-			ps = append(ps, off+i)
+			if d.KeywordAt(text, off+i) {
+				ps = append(ps, off+i)
+			}
 			off += i + 1
 		}
 	}
+	for _, k := range d.Keywords {
+		find(lower, k)
+	}
+	for _, k := range d.CaseKeywords {
+		find(text, k)
+	}
 	sort.Ints(ps)
 	return ps
+}
+
+// KeywordAt applies TokenStart to a keyword found at pos.
+func (d *Detector) KeywordAt(text []byte, pos int) bool {
+	return !d.TokenStart || pos == 0 || !isWordByte(text[pos-1])
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
 
 // maxKeyName bounds how far back from a keyword a key name may start.

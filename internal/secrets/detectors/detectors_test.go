@@ -11,7 +11,7 @@ import (
 func TestDetectorExamples(t *testing.T) {
 	for _, d := range All() {
 		t.Run(d.ID, func(t *testing.T) {
-			if d.Provider == "" || d.Title == "" || len(d.Keywords) == 0 {
+			if d.Provider == "" || d.Title == "" || len(d.Keywords)+len(d.CaseKeywords) == 0 {
 				t.Fatalf("detector needs Provider, Title and Keywords")
 			}
 			if len(d.TruePositives) == 0 {
@@ -24,13 +24,7 @@ func TestDetectorExamples(t *testing.T) {
 			}
 			for _, ex := range d.TruePositives {
 				low := strings.ToLower(ex)
-				hasKeyword := false
-				for _, k := range d.Keywords {
-					if strings.Contains(low, k) {
-						hasKeyword = true
-						break
-					}
-				}
+				hasKeyword := len(keywordPositions(d, []byte(ex), []byte(low))) > 0
 				if !hasKeyword {
 					t.Errorf("true example has none of the keywords: %q", ex)
 				}

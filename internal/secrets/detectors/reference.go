@@ -36,7 +36,7 @@ func ScanReference(dets []*Detector, text []byte) []Hit {
 			}
 			continue
 		}
-		for _, w := range Windows(d, lower, lineStarts, lineOf) {
+		for _, w := range Windows(d, text, lower, lineStarts, lineOf) {
 			for _, m := range d.Find(text[w[0]:w[1]]) {
 				m.Start += w[0]
 				m.End += w[0]
@@ -53,20 +53,11 @@ func ScanReference(dets []*Detector, text []byte) []Hit {
 }
 
 // Windows returns the merged byte ranges of text a detector's pattern runs
-// over, given the lower-cased text and its line starts.
-func Windows(d *Detector, lower []byte, lineStarts []int, lineOf func(int) int) [][2]int {
+// over, given the text, its lower-cased copy and its line starts.
+func Windows(d *Detector, text, lower []byte, lineStarts []int, lineOf func(int) int) [][2]int {
 	var ws [][2]int
-	for _, k := range d.Keywords {
-		kb := []byte(k)
-		for off := 0; ; {
-			i := bytes.Index(lower[off:], kb)
-			if i < 0 {
-				break
-			}
-			pos := off + i
-			off = pos + 1
-			ws = append(ws, LineWindow(d, pos, len(lower), lineStarts, lineOf))
-		}
+	for _, pos := range keywordPositions(d, text, lower) {
+		ws = append(ws, LineWindow(d, pos, len(lower), lineStarts, lineOf))
 	}
 	return MergeWindows(ws)
 }

@@ -42,7 +42,8 @@ func saasAppDetectors() []Detector {
 		},
 		{
 			ID: "airtable-personal-access-token", Provider: "Airtable", Title: "Airtable personal access token", Severity: high,
-			Keywords:       []string{"pat"},
+			CaseKeywords:   []string{"pat"},
+			TokenStart:     true,
 			Pattern:        saasPrefixed(`pat[a-zA-Z0-9]{14}\.[a-f0-9]{64}`),
 			Remediation:    saasRotate("Airtable's developer hub under Personal access tokens"),
 			TruePositives:  []string{`AIRTABLE_TOKEN=patoHy7tOZzRmlANi.31d1299b9a4fce740240ed17cd4da06192dff81c418462ecf559d5de2018b582`},
@@ -120,7 +121,8 @@ func saasAppDetectors() []Detector {
 		},
 		{
 			ID: "facebook-page-access-token", Provider: "Facebook (Meta)", Title: "Facebook (Meta) user or page access token", Severity: high,
-			Keywords:       []string{"eaa"},
+			CaseKeywords:   []string{"EAA"},
+			TokenStart:     true,
 			Pattern:        saasPrefixed(`EAA[A-Za-z0-9]{100,400}`),
 			Check:          saasMixedCase,
 			Remediation:    "Invalidate the token (log the user out of the app, or change the page role / system user token in Business Settings) and issue a new one from a secret store.",

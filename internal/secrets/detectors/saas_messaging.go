@@ -1,6 +1,9 @@
 package detectors
 
-import "strings"
+import (
+	"encoding/base64"
+	"strings"
+)
 
 // saasSlackLastPart reports whether a Slack token's last dash-separated part
 // has a letter: real tokens end in a random part, "xoxp-1-2-3" does not.
@@ -147,6 +150,29 @@ func saasMessagingDetectors() []Detector {
 			FalsePositives: []string{`discord_token: MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ`},
 		},
 		{
+			ID: "discord-bot-token-standalone", Provider: "Discord", Title: "Discord bot token", Severity: high,
+			// A bot token is three base64url parts: the bot's user id (a
+			// decimal snowflake, so its base64 starts M, N or O and then D, T,
+			// j or z), a 6-character timestamp, and a 27-38 character HMAC.
+			// That structure is distinctive enough to stand without a nearby
+			// "discord"; the two-letter start only counts at a token start and
+			// in exactly this case.
+			CaseKeywords: []string{"MD", "MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT", "Oj", "Oz"},
+			TokenStart:   true,
+			Pattern:      saasPrefixed(`[MNO][DTjz][A-Za-z0-9_\-]{21,26}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}`),
+			Check:        discordBotToken,
+			Remediation:  "Reset the token under the application's Bot page in the Discord Developer Portal; anyone holding it controls the bot.",
+			TruePositives: []string{
+				`client.login("MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs")`,
+				"BOT_TOKEN=Nzk5MjgxNDk0NDc2NDU1OTg3.YABS5g.2lmzECVlZv3vv6miVnUaKPQi2wI\n",
+			},
+			FalsePositives: []string{
+				`MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.short`,
+				`xMTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs`,
+				`mtk4njiynDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs`,
+			},
+		},
+		{
 			ID: "discord-api-token", Provider: "Discord", Title: "Discord API key", Severity: high,
 			Keywords: []string{"discord"}, Pattern: saasNear(`[a-f0-9]{64}`, "discord"), Lines: 1, MinEntropy: 3,
 			Remediation:   "Regenerate the key in the Discord Developer Portal and store the new one in a secret manager.",
@@ -250,11 +276,12 @@ func saasMessagingDetectors() []Detector {
 		{
 			ID: "twilio-api-key", Provider: "Twilio", Title: "Twilio API key SID", Severity: high,
 			// API key SIDs are SK + 32 hex; the key's secret is shown once at creation.
-			Keywords:    []string{"sk"},
-			Pattern:     saasPrefixed(`SK[0-9a-fA-F]{32}`),
-			MinEntropy:  3,
-			Check:       saasDigitAndLetter,
-			Remediation: "Delete the API key in the Twilio Console (Account > API keys & tokens), create a new one, and store key and secret in a secret manager.",
+			CaseKeywords: []string{"SK"},
+			TokenStart:   true,
+			Pattern:      saasPrefixed(`SK[0-9a-fA-F]{32}`),
+			MinEntropy:   3,
+			Check:        saasDigitAndLetter,
+			Remediation:  "Delete the API key in the Twilio Console (Account > API keys & tokens), create a new one, and store key and secret in a secret manager.",
 			TruePositives: []string{
 				`TWILIO_API_KEY=SKe48d7926c453ac4c881efd68e509e292`,
 				`twilio token - 'SK61df2b19c872595fa6cb5feac1afede7'`,
@@ -383,4 +410,20 @@ func saasMessagingDetectors() []Detector {
 			FalsePositives: []string{`INTERCOM_ACCESS_TOKEN=4ArZ6dqW2_hZsWlGXxwQxb1aT5xcpiwZM7ZT796F6dLW9miVO9bImLJiDTq87`, "intercom keyword is not close to the real key in the data\n = 'U5dlQQfnVrsOk_dlFghBZ3_1FYOauwbRgyfdxFd-BnS5v6QsasWD4Gyx-FnV'"},
 		},
 	}
+}
+
+// discordBotToken checks the first part of a Discord bot token: unpadded
+// base64url of the bot's numeric user id.
+func discordBotToken(s string) bool {
+	id, _, _ := strings.Cut(s, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil || len(raw) < 15 || len(raw) > 20 {
+		return false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
