@@ -54,6 +54,10 @@ type Detector struct {
 	// key = value use it: one anchored attempt per key name is many times
 	// cheaper than searching whole lines.
 	KeyAnchored bool
+	// RejectKeyWords drops a KeyAnchored match whose key name contains one
+	// of these lower-case words: a csrf_token or a public_key holds a value
+	// that is random but not secret.
+	RejectKeyWords []string
 	// MinEntropy is the least Shannon entropy, in bits per character, the
 	// secret must have; zero disables the check. Use it for formats without
 	// a distinctive prefix, where low-entropy values are placeholders.
@@ -229,6 +233,18 @@ func LineEnd(text []byte, pos, lines int) int { return lineEnd(text, pos, lines)
 // FindAt tries a KeyAnchored detector's pattern at key, the start of a key
 // name, reading no further than end.
 func (d *Detector) FindAt(text []byte, key, end int) (Match, bool) {
+	if len(d.RejectKeyWords) > 0 {
+		ke := key
+		for ke < end && isKeyByte(text[ke]) {
+			ke++
+		}
+		name := bytes.ToLower(text[key:ke])
+		for _, w := range d.RejectKeyWords {
+			if bytes.Contains(name, []byte(w)) {
+				return Match{}, false
+			}
+		}
+	}
 	loc := d.anchored.FindSubmatchIndex(text[key:end])
 	if loc == nil {
 		return Match{}, false

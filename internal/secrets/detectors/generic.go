@@ -259,6 +259,9 @@ func genericDetectors() []Detector {
 				"accesskey", "access-key", "auth", "credential", "creds", "private_key", "privatekey", "private-key"},
 			Lines:       1,
 			KeyAnchored: true,
+			// Random values that are not secrets: anti-forgery tokens, public
+			// keys and tokens, nonces, hashes and checksums.
+			RejectKeyWords: []string{"csrf", "xsrf", "public", "publishable", "nonce", "checksum", "hash", "integrity", "tokenizer"},
 			Pattern: `(?im)` + genericKey + `(?:` + genericAssign + `)(?P<secret>(?-i:` + genericValue + `))` +
 				`(?:[\s"'\x60;,)<\]}\\]|$)`,
 			Check: genericAccept,
@@ -288,6 +291,9 @@ func genericDetectors() []Detector {
 				`password = "correct horse battery staple"`,
 				`auth_provider = "google-oauth2-provider"`,
 				`secret: ${{ secrets.DEPLOY_KEY }}`,
+				`csrf-token=Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7+V4eUrLfpuyOuxmiW9rhROG/Whikle15syazJOkrjJa3U2AbhIvUw==`,
+				`publicToken = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"`,
+				`token_hash: "q8Zr2LmP0vXk4TnWb7Yc9Jd2"`,
 			},
 		},
 		{
