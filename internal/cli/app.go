@@ -137,6 +137,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newFindingsCmd(a, g),
 		newDBCmd(a, g),
 		newHookCmd(a),
+		newDetectCmd(a),
 	)
 	return root
 }
