@@ -25,5 +25,6 @@ func newDBCmd(a *App, g *globalFlags) *cobra.Command {
 			return err
 		},
 	})
+	cmd.AddCommand(newDBUpdateCmd(a))
 	return cmd
 }

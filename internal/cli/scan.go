@@ -38,6 +38,8 @@ type scanFlags struct {
 	awsEndpoint   string
 	tfVars        []string
 	tfVarFiles    []string
+	vulnDB        string
+	goStdlib      bool
 }
 
 func newScanCmd(a *App, g *globalFlags) *cobra.Command {
@@ -60,7 +62,7 @@ Exit status: 0 when no open finding is at or above --fail-on (or no --fail-on),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.scanners, "scanners", "", "comma-separated scanners to run: "+strings.Join(knownScanners, ", ")+" (default: all available)")
-	fl.StringVar(&f.format, "format", "table", "report format: "+strings.Join(report.Formats, ", "))
+	fl.StringVar(&f.format, "format", "table", "report format: "+strings.Join(report.Formats, ", ")+", or cyclonedx (an SBOM of the dependencies)")
 	fl.StringVarP(&f.output, "output", "o", "", "write the report to FILE instead of standard output")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when an open finding at or above this severity exists (info, low, medium, high, critical)")
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record the scan in the store (a pure CI run)")
@@ -74,6 +76,8 @@ Exit status: 0 when no open finding is at or above --fail-on (or no --fail-on),
 	fl.StringVar(&f.configPath, "config", "", "configuration file (default PATH/palisade.yaml when present)")
 	fl.StringVar(&f.target, "target", "", "name the target in the store (default: the absolute path)")
 	fl.StringVar(&f.maxFileSize, "max-file-size", "", "skip files larger than this (e.g. 50MB)")
+	fl.StringVar(&f.vulnDB, "vuln-db", "", "deps: OSV database folder (<Ecosystem>/all.zip); default: palisade's cache")
+	fl.BoolVar(&f.goStdlib, "go-stdlib", false, "deps: also check the Go standard library version named in go.mod")
 	fl.StringArrayVar(&f.tfVars, "var", nil, "iac: a Terraform variable NAME=VALUE (repeatable)")
 	fl.StringArrayVar(&f.tfVarFiles, "var-file", nil, "iac: an extra Terraform .tfvars file (repeatable)")
 	fl.BoolVar(&f.verify, "verify", false, "ask providers whether found credentials work (sends them to the provider; AWS keys via STS GetCallerIdentity)")
@@ -96,6 +100,9 @@ type scanJob struct {
 	emit     func(finding.Finding)
 	problem  func(path string, err error)
 	progress io.Writer // nil unless stderr is a terminal
+	// explicit holds scanners named by --scanners or the configuration;
+	// one of them that cannot run is an error, not a note.
+	explicit map[string]bool
 }
 
 // scanner is one code scanner as the scan command drives it.
@@ -109,12 +116,13 @@ type scanner struct {
 func availableScanners() []scanner {
 	return []scanner{
 		{name: "secrets", version: secretsVersion(), run: runSecrets},
+		{name: "deps", version: depsVersion, run: runDeps},
 		{name: "iac", version: iacVersion, run: runIaC},
 	}
 }
 
 func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path string) error {
-	if !contains(report.Formats, f.format) {
+	if !contains(report.Formats, f.format) && f.format != "cyclonedx" {
 		return usageErrorf("unknown --format %q (want one of %s)", f.format, strings.Join(report.Formats, ", "))
 	}
 	modes := 0
@@ -173,6 +181,12 @@ func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path str
 	if err != nil {
 		return err
 	}
+	job.explicit = map[string]bool{}
+	if f.scanners != "" || len(cfg.Scan.Scanners) > 0 {
+		for _, s := range chosen {
+			job.explicit[s.name] = true
+		}
+	}
 	matcher, err := loadIgnore(configDir(job.root), cfg)
 	if err != nil {
 		return err
@@ -181,6 +195,12 @@ func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path str
 
 	if a.IsTerminal(a.Stderr) {
 		job.progress = a.Stderr
+	}
+	if f.format == "cyclonedx" {
+		if job.stdin {
+			return usageErrorf("--format cyclonedx describes a folder's dependencies, not standard input")
+		}
+		return writeSBOM(ctx, a, job)
 	}
 	var findings []finding.Finding
 	var problems []string
@@ -429,11 +449,20 @@ func applyStatuses(ctx context.Context, s store.Store, target string, fds []find
 	return nil
 }
 
-// writeReport writes to --output through a temporary file and a rename, so
-// a crash never leaves half a report where CI expects a whole one.
+// writeReport writes the report to --output, or standard output.
 func writeReport(a *App, format, output string, rep *report.Report, opts report.Options) error {
+	return writeAtomically(a, output, func(w ioWriter) error { return report.Write(format, w, rep, opts) })
+}
+
+// ioWriter is io.Writer, named short for the many helpers that take one.
+type ioWriter = io.Writer
+
+// writeAtomically runs write on standard output, or on a temporary file
+// renamed to output when it succeeds, so a crash never leaves half a report
+// where CI expects a whole one.
+func writeAtomically(a *App, output string, write func(io.Writer) error) error {
 	if output == "" {
-		return report.Write(format, a.Stdout, rep, opts)
+		return write(a.Stdout)
 	}
 	if !filepath.IsAbs(output) {
 		output = filepath.Join(a.Dir, output)
@@ -443,7 +472,7 @@ func writeReport(a *App, format, output string, rep *report.Report, opts report.
 		return fmt.Errorf("write report: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := report.Write(format, tmp, rep, opts); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return err
 	}

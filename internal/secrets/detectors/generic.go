@@ -101,6 +101,9 @@ var (
 	pathRe       = regexp.MustCompile(`^(?:\.{0,2}/|~/|[A-Za-z]:\\)|[/\\][\w.\-]+\.(?:pem|key|p12|pfx|crt|json|ya?ml|txt|jks|keystore|env|cer)$|\.(?:pem|key|p12|pfx|crt|json|ya?ml|txt|jks|keystore|env|cer|keytab)$`)
 	hostnameRe   = regexp.MustCompile(`^[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$`)
 	lowerWordsRe = regexp.MustCompile(`^[a-z]+(?:[_\-.][a-z]+)*$`)
+	// slashPathRe is a relative path or URL path of lower-case segments
+	// ("external/cwe/cwe-798", "api/v1/tokens"); base64 secrets mix cases.
+	slashPathRe = regexp.MustCompile(`^[a-z0-9_\-.]+(?:/[a-z0-9_\-.]+)+/?$`)
 	upperWordsRe = regexp.MustCompile(`^[A-Z]+(?:[_\-.][A-Z0-9]+)*$`)
 )
 
@@ -129,6 +132,7 @@ func genericAccept(s string) bool {
 		identRe.MatchString(s) && !hasDigitAndMixedCase(s),
 		versionRe.MatchString(s),
 		pathRe.MatchString(s),
+		slashPathRe.MatchString(s),
 		lowerWordsRe.MatchString(s),
 		upperWordsRe.MatchString(s):
 		return false
@@ -294,6 +298,7 @@ func genericDetectors() []Detector {
 				`csrf-token=Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7+V4eUrLfpuyOuxmiW9rhROG/Whikle15syazJOkrjJa3U2AbhIvUw==`,
 				`publicToken = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"`,
 				`token_hash: "q8Zr2LmP0vXk4TnWb7Yc9Jd2"`,
+				`tags := rules[byID["aws-access-key-id"]].Properties.Tags` + "\n" + `for _, want := range []string{"secret", "external/cwe/cwe-798"} {`,
 			},
 		},
 		{
