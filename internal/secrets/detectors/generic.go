@@ -103,7 +103,7 @@ var (
 	lowerWordsRe = regexp.MustCompile(`^[a-z]+(?:[_\-.][a-z]+)*$`)
 	// slashPathRe is a relative path or URL path of lower-case segments
 	// ("external/cwe/cwe-798", "api/v1/tokens"); base64 secrets mix cases.
-	slashPathRe = regexp.MustCompile(`^[a-z0-9_\-.]+(?:/[a-z0-9_\-.]+)+/?$`)
+	slashPathRe  = regexp.MustCompile(`^[a-z0-9_\-.]+(?:/[a-z0-9_\-.]+)+/?$`)
 	upperWordsRe = regexp.MustCompile(`^[A-Z]+(?:[_\-.][A-Z0-9]+)*$`)
 )
 
