@@ -177,7 +177,7 @@ func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path str
 		failSeverity = &s
 	}
 
-	chosen, err := chooseScanners(f, cfg)
+	chosen, err := chooseScanners(f, cfg, job.stdin)
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func configDir(root string) string {
 	return root
 }
 
-func chooseScanners(f *scanFlags, cfg *config.Config) ([]scanner, error) {
+func chooseScanners(f *scanFlags, cfg *config.Config, stdin bool) ([]scanner, error) {
 	var names []string
 	switch {
 	case f.scanners != "":
@@ -321,7 +321,8 @@ func chooseScanners(f *scanFlags, cfg *config.Config) ([]scanner, error) {
 		names = cfg.Scan.Scanners
 	}
 	avail := availableScanners()
-	if len(names) == 0 && (f.history || f.staged) {
+	if f.scanners == "" && (f.history || f.staged || stdin) {
+		// Only the secret scanner reads history, staged changes and streams.
 		names = []string{"secrets"}
 	}
 	if len(names) == 0 {
@@ -348,8 +349,8 @@ func chooseScanners(f *scanFlags, cfg *config.Config) ([]scanner, error) {
 		if !found {
 			return nil, usageErrorf("scanner %q is not available in this build", n)
 		}
-		if (f.history || f.staged) && n != "secrets" {
-			return nil, usageErrorf("--history and --staged run the secrets scanner only")
+		if (f.history || f.staged || stdin) && n != "secrets" {
+			return nil, usageErrorf("--history, --staged and standard input run the secrets scanner only")
 		}
 	}
 	return out, nil
