@@ -1,8 +1,11 @@
 // Command detect measures detection throughput in events per CPU-second:
 // it replicates the CloudTrail corpus in memory with fresh eventIDs, then
-// decodes, deduplicates and runs the detections on every copy.
+// decodes, deduplicates and runs the detections on every copy. With -index
+// it instead fills a new event index with synthetic events and measures
+// insert rate, file size and search latency.
 //
 //	go run ./bench/detect [-n 200000] [-corpora ../shared/corpora]
+//	go run ./bench/detect -index /tmp/events.db [-index-n 10000000] [-queries 1000]
 package main
 
 import (
@@ -35,6 +38,10 @@ func main() {
 	n := flag.Int("n", 200000, "events to run per configuration")
 	root := flag.String("corpora", "", "corpora root (default $PALISADE_CORPORA or ../shared/corpora)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	indexPath := flag.String("index", "", "fill a new event index at this path and measure search latency")
+	indexN := flag.Int("index-n", 10000000, "synthetic events to put in the -index file")
+	batch := flag.Int("batch", 20000, "events per insert transaction for -index")
+	queries := flag.Int("queries", 1000, "searches per query kind for -index")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -47,6 +54,14 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *indexPath != "" {
+		if err := indexBench(*indexPath, *indexN, *batch, *queries); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			pprof.StopCPUProfile()
+			os.Exit(1)
+		}
+		return
 	}
 	if *root == "" {
 		*root = os.Getenv("PALISADE_CORPORA")

@@ -2,6 +2,12 @@
 // searched by principal and time window (palisade events search). It does
 // not depend on the main store: the file, its tables and its schema
 // version are this package's alone.
+//
+// Layout: principal ARNs and access key ids are stored once in a
+// dictionary table (principals); each event row points at them by integer
+// id. Searches walk the (principal_id, at) or (key_id, at) index in time
+// order and stop at the limit, so a search costs what it returns, not the
+// size of the file. eventID is unique: adding an event twice stores it once.
 package index
 
 import (
@@ -9,6 +15,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -18,36 +25,70 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
-CREATE TABLE IF NOT EXISTS events (
-	event_id   TEXT PRIMARY KEY,
-	at         INTEGER NOT NULL, -- event time, Unix nanoseconds
-	principal  TEXT NOT NULL,
-	account    TEXT NOT NULL,
-	region     TEXT NOT NULL,
-	source     TEXT NOT NULL,
-	name       TEXT NOT NULL,
-	error_code TEXT NOT NULL,
-	source_ip  TEXT NOT NULL,
-	raw        TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS principals (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE -- principal ARN (or service) or access key id
 );
-CREATE INDEX IF NOT EXISTS events_principal_at ON events (principal, at);
-CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS events (
+	seq          INTEGER PRIMARY KEY,
+	event_id     TEXT NOT NULL UNIQUE,
+	principal_id INTEGER NOT NULL,
+	key_id       INTEGER,          -- access key id, NULL when the event has none
+	at           INTEGER NOT NULL, -- event time, Unix nanoseconds
+	account      TEXT NOT NULL,
+	region       TEXT NOT NULL,
+	source       TEXT NOT NULL,
+	name         TEXT NOT NULL,
+	error_code   TEXT NOT NULL,
+	source_ip    TEXT NOT NULL,
+	raw          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_principal_at ON events (principal_id, at);
+CREATE INDEX IF NOT EXISTS events_key_at ON events (key_id, at) WHERE key_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_principal_error ON events (principal_id, error_code, at) WHERE error_code <> '';
 `
 
-// ErrNoQuery is returned by Search for a query without any restriction.
-var ErrNoQuery = errors.New("search needs a principal, an account or a time window")
+// ErrNoQuery is returned by Search for a query without a principal.
+var ErrNoQuery = errors.New("search needs a principal (ARN, ARN prefix ending in *, or access key id)")
 
-// Index is an open event index.
+// maxCachedNames bounds the in-memory principal dictionary cache.
+const maxCachedNames = 200000
+
+// Index is an open event index. It is safe for use by one goroutine at a time.
 type Index struct {
-	db *sql.DB
+	db    *sql.DB
+	names map[string]int64 // principal dictionary cache
+}
+
+// Options tunes Open.
+type Options struct {
+	// CacheMB is SQLite's page cache in MiB (64 when zero).
+	CacheMB int
+	// Bulk trades durability for insert speed (synchronous=OFF), for
+	// rebuilding an index from logs that are still there.
+	Bulk bool
 }
 
 // Open opens (creating if needed) the index file at path.
 func Open(ctx context.Context, path string) (*Index, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith opens the index file at path with options.
+func OpenWith(ctx context.Context, path string, opt Options) (*Index, error) {
+	if opt.CacheMB <= 0 {
+		opt.CacheMB = 64
+	}
+	sync := "NORMAL"
+	if opt.Bulk {
+		sync = "OFF"
+	}
+	dsn := fmt.Sprintf("file:%s?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(%s)&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)",
+		path, sync, opt.CacheMB*1024)
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open event index %s: %w", path, err)
 	}
@@ -61,6 +102,10 @@ func Open(ctx context.Context, path string) (*Index, error) {
 		db.Close()
 		return nil, fmt.Errorf("event index %s has schema %d, newer than this palisade (%d)", path, v, schemaVersion)
 	}
+	if v != 0 && v < schemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("event index %s has the old schema %d: delete it and run palisade events index again", path, v)
+	}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create event index %s: %w", path, err)
@@ -69,36 +114,77 @@ func Open(ctx context.Context, path string) (*Index, error) {
 		db.Close()
 		return nil, fmt.Errorf("event index %s: %w", path, err)
 	}
-	return &Index{db: db}, nil
+	return &Index{db: db, names: map[string]int64{}}, nil
 }
 
 // Close closes the index file.
 func (ix *Index) Close() error { return ix.db.Close() }
 
+// Record is what the index stores of one event. FromEvent fills it from a
+// decoded event; benchmarks fill it directly.
+type Record struct {
+	EventID, Principal, AccessKeyID string
+	Time                            time.Time
+	Account, Region, Source, Name   string
+	ErrorCode, SourceIP, Raw        string
+}
+
+// FromEvent returns the index record of a decoded event.
+func FromEvent(ev *event.Event) Record {
+	return Record{
+		EventID: ev.ID, Principal: ev.Principal(), AccessKeyID: ev.User.AccessKeyID, Time: ev.Time,
+		Account: ev.Account(), Region: ev.Region, Source: ev.Source, Name: ev.Name,
+		ErrorCode: ev.ErrorCode, SourceIP: ev.SourceIP, Raw: ev.Raw,
+	}
+}
+
 // Add stores events in one transaction, skipping eventIDs already stored,
 // and returns how many were new.
 func (ix *Index) Add(ctx context.Context, evs []*event.Event) (int, error) {
+	recs := make([]Record, 0, len(evs))
+	for _, ev := range evs {
+		recs = append(recs, FromEvent(ev))
+	}
+	return ix.AddRecords(ctx, recs)
+}
+
+// AddRecords stores records in one transaction, skipping eventIDs already
+// stored (and records without one), and returns how many were new.
+func (ix *Index) AddRecords(ctx context.Context, recs []Record) (int, error) {
 	tx, err := ix.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("index events: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO events
-		(event_id, at, principal, account, region, source, name, error_code, source_ip, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO events
+		(event_id, principal_id, key_id, at, account, region, source, name, error_code, source_ip, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return 0, fmt.Errorf("index events: %w", err)
 	}
-	defer stmt.Close()
+	defer ins.Close()
 	added := 0
-	for _, ev := range evs {
-		if ev.ID == "" {
+	newNames := map[string]int64{} // names inserted by this transaction
+	for _, r := range recs {
+		if r.EventID == "" {
 			continue
 		}
-		res, err := stmt.ExecContext(ctx, ev.ID, ev.Time.UnixNano(), ev.Principal(), ev.Account(), ev.Region,
-			ev.Source, ev.Name, ev.ErrorCode, ev.SourceIP, ev.Raw)
+		pid, err := ix.nameID(ctx, tx, r.Principal, newNames)
 		if err != nil {
-			return added, fmt.Errorf("index event %s: %w", ev.ID, err)
+			return 0, err
+		}
+		var kid any
+		if r.AccessKeyID != "" {
+			id, err := ix.nameID(ctx, tx, r.AccessKeyID, newNames)
+			if err != nil {
+				return 0, err
+			}
+			kid = id
+		}
+		res, err := ins.ExecContext(ctx, r.EventID, pid, kid, r.Time.UnixNano(), r.Account, r.Region,
+			r.Source, r.Name, r.ErrorCode, r.SourceIP, r.Raw)
+		if err != nil {
+			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
 		}
 		if n, _ := res.RowsAffected(); n > 0 {
 			added++
@@ -107,15 +193,90 @@ func (ix *Index) Add(ctx context.Context, evs []*event.Event) (int, error) {
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("index events: %w", err)
 	}
+	if len(ix.names)+len(newNames) > maxCachedNames {
+		ix.names = map[string]int64{}
+	}
+	for k, v := range newNames {
+		ix.names[k] = v
+	}
 	return added, nil
 }
 
-// Query selects events. Principal matches exactly, or as a prefix when it
-// ends with "*". Zero times leave that end of the window open.
+// nameID returns the dictionary id of name, inserting it inside tx when new.
+func (ix *Index) nameID(ctx context.Context, tx *sql.Tx, name string, pending map[string]int64) (int64, error) {
+	if id, ok := ix.names[name]; ok {
+		return id, nil
+	}
+	if id, ok := pending[name]; ok {
+		return id, nil
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM principals WHERE name = ?", name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		res, ierr := tx.ExecContext(ctx, "INSERT INTO principals (name) VALUES (?)", name)
+		if ierr != nil {
+			return 0, fmt.Errorf("index principal %q: %w", name, ierr)
+		}
+		id, err = res.LastInsertId()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("index principal %q: %w", name, err)
+	}
+	pending[name] = id
+	return id, nil
+}
+
+// Unseen returns the events whose eventID is not stored yet, in order.
+// Events without an eventID are always returned.
+func (ix *Index) Unseen(ctx context.Context, evs []*event.Event) ([]*event.Event, error) {
+	stmt, err := ix.db.PrepareContext(ctx, "SELECT 1 FROM events WHERE event_id = ?")
+	if err != nil {
+		return nil, fmt.Errorf("look up events: %w", err)
+	}
+	defer stmt.Close()
+	var out []*event.Event
+	for _, ev := range evs {
+		if ev.ID != "" {
+			var one int
+			err := stmt.QueryRowContext(ctx, ev.ID).Scan(&one)
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, fmt.Errorf("look up event %s: %w", ev.ID, err)
+			}
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// Count returns how many events the index holds.
+func (ix *Index) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := ix.db.QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// accessKeyID matches AWS access key ids (long-term AKIA, temporary ASIA).
+var accessKeyID = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{12,124}$`)
+
+// IsAccessKeyID reports whether s has the form of an AWS access key id, so
+// a search by s looks at the access key column rather than the principal.
+func IsAccessKeyID(s string) bool { return accessKeyID.MatchString(s) }
+
+// Query selects events. Principal is required: a principal ARN (exact, or a
+// prefix when it ends with "*") or an access key id. Zero times leave that
+// end of the window open; empty filters match everything.
 type Query struct {
 	Principal string
-	Account   string
 	From, To  time.Time
+	Account   string
+	Region    string
+	EventName string
+	ErrorCode string
 	// Limit caps the rows returned (1000 when zero).
 	Limit int
 }
@@ -125,6 +286,7 @@ type Row struct {
 	EventID   string    `json:"event_id"`
 	Time      time.Time `json:"time"`
 	Principal string    `json:"principal"`
+	AccessKey string    `json:"access_key_id,omitempty"`
 	Account   string    `json:"account"`
 	Region    string    `json:"region"`
 	Source    string    `json:"event_source"`
@@ -134,41 +296,62 @@ type Row struct {
 	Raw       string    `json:"-"`
 }
 
-// Search returns the events matching q, oldest first.
+// Search returns the events matching q, oldest first (ties in the order
+// they were indexed).
 func (ix *Index) Search(ctx context.Context, q Query) ([]Row, error) {
+	if q.Principal == "" {
+		return nil, ErrNoQuery
+	}
+	col := "e.principal_id"
+	if IsAccessKeyID(q.Principal) {
+		col = "e.key_id"
+	}
 	var where []string
 	var args []any
-	if q.Principal != "" {
-		if p, ok := strings.CutSuffix(q.Principal, "*"); ok {
-			where = append(where, `substr(principal, 1, ?) = ?`)
-			args = append(args, len(p), p)
-		} else {
-			where = append(where, "principal = ?")
-			args = append(args, q.Principal)
+	if p, ok := strings.CutSuffix(q.Principal, "*"); ok {
+		where = append(where, col+` IN (SELECT id FROM principals WHERE substr(name, 1, ?) = ?)`)
+		args = append(args, len(p), p)
+	} else {
+		var id int64
+		err := ix.db.QueryRowContext(ctx, "SELECT id FROM principals WHERE name = ?", q.Principal).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
 		}
-	}
-	if q.Account != "" {
-		where = append(where, "account = ?")
-		args = append(args, q.Account)
+		if err != nil {
+			return nil, fmt.Errorf("search events: %w", err)
+		}
+		where = append(where, col+" = ?")
+		args = append(args, id)
 	}
 	if !q.From.IsZero() {
-		where = append(where, "at >= ?")
+		where = append(where, "e.at >= ?")
 		args = append(args, q.From.UnixNano())
 	}
 	if !q.To.IsZero() {
-		where = append(where, "at < ?")
+		where = append(where, "e.at < ?")
 		args = append(args, q.To.UnixNano())
 	}
-	if len(where) == 0 {
-		return nil, ErrNoQuery
+	if q.ErrorCode != "" {
+		// Lets SQLite use the partial index of failed calls.
+		where = append(where, "e.error_code <> ''")
+	}
+	for _, f := range []struct{ col, val string }{
+		{"e.account", q.Account}, {"e.region", q.Region}, {"e.name", q.EventName}, {"e.error_code", q.ErrorCode},
+	} {
+		if f.val != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.val)
+		}
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 1000
 	}
 	args = append(args, limit)
-	rows, err := ix.db.QueryContext(ctx, `SELECT event_id, at, principal, account, region, source, name, error_code, source_ip, raw
-		FROM events WHERE `+strings.Join(where, " AND ")+` ORDER BY at, event_id LIMIT ?`, args...)
+	rows, err := ix.db.QueryContext(ctx, `SELECT e.event_id, e.at, p.name, coalesce(k.name, ''), e.account, e.region,
+		e.source, e.name, e.error_code, e.source_ip, e.raw
+		FROM events e JOIN principals p ON p.id = e.principal_id LEFT JOIN principals k ON k.id = e.key_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY e.at, e.seq LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search events: %w", err)
 	}
@@ -177,7 +360,8 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Row, error) {
 	for rows.Next() {
 		var r Row
 		var at int64
-		if err := rows.Scan(&r.EventID, &at, &r.Principal, &r.Account, &r.Region, &r.Source, &r.Name, &r.ErrorCode, &r.SourceIP, &r.Raw); err != nil {
+		if err := rows.Scan(&r.EventID, &at, &r.Principal, &r.AccessKey, &r.Account, &r.Region, &r.Source, &r.Name,
+			&r.ErrorCode, &r.SourceIP, &r.Raw); err != nil {
 			return nil, fmt.Errorf("search events: %w", err)
 		}
 		r.Time = time.Unix(0, at).UTC()
@@ -187,4 +371,30 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Row, error) {
 		return nil, fmt.Errorf("search events: %w", err)
 	}
 	return out, nil
+}
+
+// Plan returns SQLite's query plan for q, one step a line, so a test or a
+// benchmark can check that a search walks an index instead of the table.
+func (ix *Index) Plan(ctx context.Context, q Query) (string, error) {
+	col := "principal_id"
+	if IsAccessKeyID(q.Principal) {
+		col = "key_id"
+	}
+	rows, err := ix.db.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT e.event_id, p.name FROM events e
+		JOIN principals p ON p.id = e.principal_id
+		WHERE e.`+col+` = ? AND e.at >= ? AND e.at < ? ORDER BY e.at, e.seq LIMIT 100`, 1, q.From.UnixNano(), q.To.UnixNano())
+	if err != nil {
+		return "", fmt.Errorf("query plan: %w", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", fmt.Errorf("query plan: %w", err)
+		}
+		b.WriteString(detail + "\n")
+	}
+	return b.String(), rows.Err()
 }
