@@ -200,9 +200,9 @@ func idRank(id string) int {
 	return 0
 }
 
-// groupAliases partitions advisories (by index into advs) into groups that
+// groupAliases partitions advisories (numbered as in advs) into groups that
 // share an id or alias, each sorted with its canonical record first.
-func groupAliases(advs []osvdb.Advisory, members []int) [][]int {
+func groupAliases(advs map[int]osvdb.Advisory, members []int) [][]int {
 	parent := make(map[int]int, len(members))
 	var find func(int) int
 	find = func(x int) int {

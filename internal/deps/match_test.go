@@ -81,10 +81,10 @@ func TestSmallestFix(t *testing.T) {
 }
 
 func TestGroupAliases(t *testing.T) {
-	advs := []osvdb.Advisory{
-		{ID: "GHSA-aaaa", Aliases: []string{"CVE-1"}},
-		{ID: "PYSEC-1", Aliases: []string{"CVE-1"}},
-		{ID: "PYSEC-2", Aliases: []string{"CVE-2"}},
+	advs := map[int]osvdb.Advisory{
+		0: {ID: "GHSA-aaaa", Aliases: []string{"CVE-1"}},
+		1: {ID: "PYSEC-1", Aliases: []string{"CVE-1"}},
+		2: {ID: "PYSEC-2", Aliases: []string{"CVE-2"}},
 	}
 	groups := groupAliases(advs, []int{0, 1, 2})
 	if len(groups) != 2 {

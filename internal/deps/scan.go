@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -210,6 +211,11 @@ func Analyze(ctx context.Context, root string, opts Options) (*Result, error) {
 		res.Unchecked = append(res.Unchecked, e)
 	}
 	sort.Strings(res.Unchecked)
+	for _, e := range dbEcosystems {
+		if ix := db.indexes[e]; ix != nil && ix.Err() != nil {
+			db.errs = append(db.errs, FileError{Path: filepath.Join(opts.CacheDir, e), Err: fmt.Errorf("index cache: %w", ix.Err())})
+		}
+	}
 	res.Errors = append(res.Errors, db.errs...)
 	res.Partial = len(res.Errors) > 0
 	return res, nil
@@ -237,7 +243,7 @@ func (db *database) index(ctx context.Context, ecosystem string) (*osvdb.Index, 
 		return nil, err
 	}
 	ix, err := osvdb.Open(ctx, db.dir, db.cacheDir, ecosystem)
-	zipPath := db.dir + "/" + ecosystem + "/all.zip"
+	zipPath := filepath.Join(db.dir, ecosystem, "all.zip")
 	if err != nil {
 		if db.failed == nil {
 			db.failed = map[string]error{}
@@ -294,23 +300,27 @@ func matchPackage(ix *osvdb.Index, p Package) []match {
 		}
 	}
 	upgrade := smallestFix(p.Ecosystem, v, hit)
+	advs := make(map[int]osvdb.Advisory, len(members))
+	for _, m := range members {
+		advs[m] = ix.Advisory(m)
+	}
 	var out []match
-	for _, g := range groupAliases(ix.Advisories, members) {
-		out = append(out, match{vuln: buildVulnerability(ix, p.Ecosystem, v, g, byAdv, upgrade)})
+	for _, g := range groupAliases(advs, members) {
+		out = append(out, match{vuln: buildVulnerability(advs, p.Ecosystem, v, g, byAdv, upgrade)})
 	}
 	return out
 }
 
 // buildVulnerability merges one alias group's records.
-func buildVulnerability(ix *osvdb.Index, ecosystem string, v semantic.Version, group []int, byAdv map[int][]osvdb.Affected, upgrade string) Vulnerability {
-	first := ix.Advisories[group[0]]
+func buildVulnerability(advs map[int]osvdb.Advisory, ecosystem string, v semantic.Version, group []int, byAdv map[int][]osvdb.Affected, upgrade string) Vulnerability {
+	first := advs[group[0]]
 	out := Vulnerability{ID: first.ID, Summary: first.Summary, URL: first.URL, Upgrade: upgrade, Severity: finding.Medium}
 	names := map[string]bool{}
 	cwes := map[string]bool{}
 	var entries []osvdb.Affected
 	best := -1
 	for _, i := range group {
-		a := ix.Advisories[i]
+		a := advs[i]
 		out.Records = append(out.Records, a.ID)
 		names[a.ID] = true
 		for _, al := range a.Aliases {

@@ -9,14 +9,25 @@ import (
 	"sort"
 )
 
-// The index file: magic, then uvarint-length strings and uvarint numbers,
-// then a CRC-32 (IEEE) of everything before it. Strings of the decoded index
-// share one backing string, so loading costs a handful of allocations per
-// record and no JSON.
-const indexMagic = "PALOSVX2"
+// The index file is:
+//
+//	magic
+//	ecosystem, key (size, mtime, sha256), errors
+//	advisory count, then each advisory as a length-prefixed block
+//	package count, then each package (sorted by name) as its name and a
+//	length-prefixed block of affected entries
+//	CRC-32 (IEEE) of everything before it, little-endian
+//
+// Numbers are uvarints (minimal encoding only), strings and blocks are a
+// uvarint length and bytes. Loading reads the header and the block
+// positions; blocks are decoded when a package or advisory is asked for.
+const indexMagic = "PALOSVX3"
 
 // ErrBadIndex is wrapped by Unmarshal for data that is not a valid index file.
 var ErrBadIndex = errors.New("bad index file")
+
+// span is where a block sits in the index data.
+type span struct{ off, end int }
 
 type encoder struct{ b []byte }
 
@@ -29,6 +40,40 @@ func (e *encoder) strs(ss []string) {
 	}
 }
 
+func encodeAdvisory(a Advisory) string {
+	e := &encoder{}
+	e.str(a.ID)
+	e.strs(a.Aliases)
+	e.str(a.Summary)
+	e.uint(uint64(a.Published))
+	e.str(a.Severity)
+	e.uint(math.Float64bits(a.Score))
+	e.str(a.Vector)
+	e.strs(a.CWEs)
+	e.str(a.URL)
+	e.str(a.Entry)
+	return string(e.b)
+}
+
+func encodeEntries(entries []Affected) string {
+	e := &encoder{}
+	e.uint(uint64(len(entries)))
+	for _, a := range entries {
+		e.uint(uint64(a.Advisory))
+		e.uint(uint64(len(a.Ranges)))
+		for _, r := range a.Ranges {
+			e.str(r.Type)
+			e.uint(uint64(len(r.Events)))
+			for _, ev := range r.Events {
+				e.uint(uint64(ev.Kind))
+				e.str(ev.Version)
+			}
+		}
+		e.strs(a.Versions)
+	}
+	return string(e.b)
+}
+
 // Marshal encodes an index in palisade's binary index format.
 func Marshal(ix *Index) []byte {
 	e := &encoder{b: []byte(indexMagic)}
@@ -37,42 +82,23 @@ func Marshal(ix *Index) []byte {
 	e.uint(uint64(ix.Key.MTime))
 	e.str(string(ix.Key.SHA256[:]))
 	e.strs(ix.Errors)
-	e.uint(uint64(len(ix.Advisories)))
-	for _, a := range ix.Advisories {
-		e.str(a.ID)
-		e.strs(a.Aliases)
-		e.str(a.Summary)
-		e.uint(uint64(a.Published))
-		e.str(a.Severity)
-		e.uint(math.Float64bits(a.Score))
-		e.str(a.Vector)
-		e.strs(a.CWEs)
-		e.str(a.URL)
-		e.str(a.Entry)
+	n := ix.NumAdvisories()
+	e.uint(uint64(n))
+	for i := range n {
+		e.str(encodeAdvisory(ix.Advisory(i)))
 	}
-	names := make([]string, 0, len(ix.packages))
-	for n := range ix.packages {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	e.uint(uint64(len(names)))
-	for _, n := range names {
-		e.str(n)
-		entries := ix.packages[n]
-		e.uint(uint64(len(entries)))
-		for _, a := range entries {
-			e.uint(uint64(a.Advisory))
-			e.uint(uint64(len(a.Ranges)))
-			for _, r := range a.Ranges {
-				e.str(r.Type)
-				e.uint(uint64(len(r.Events)))
-				for _, ev := range r.Events {
-					e.uint(uint64(ev.Kind))
-					e.str(ev.Version)
-				}
-			}
-			e.strs(a.Versions)
+	names := ix.names
+	if ix.pkgSpans == nil {
+		names = make([]string, 0, len(ix.packages))
+		for name := range ix.packages {
+			names = append(names, name)
 		}
+		sort.Strings(names)
+	}
+	e.uint(uint64(len(names)))
+	for _, name := range names {
+		e.str(name)
+		e.str(encodeEntries(ix.Lookup(name)))
 	}
 	return binary.LittleEndian.AppendUint32(e.b, crc32.ChecksumIEEE(e.b))
 }
@@ -80,6 +106,7 @@ func Marshal(ix *Index) []byte {
 type decoder struct {
 	s   string
 	off int
+	end int
 	err error
 }
 
@@ -96,7 +123,7 @@ func (d *decoder) uint() uint64 {
 	var x uint64
 	var shift uint
 	for i := 0; i < binary.MaxVarintLen64; i++ {
-		if d.off >= len(d.s) {
+		if d.off >= d.end {
 			d.fail("truncated number")
 			return 0
 		}
@@ -123,7 +150,7 @@ func (d *decoder) uint() uint64 {
 // count reads a length that must fit in the bytes left (each item takes at least one).
 func (d *decoder) count() int {
 	n := d.uint()
-	if d.err == nil && n > uint64(len(d.s)-d.off) {
+	if d.err == nil && n > uint64(d.end-d.off) {
 		d.fail("count larger than the data")
 		return 0
 	}
@@ -140,6 +167,17 @@ func (d *decoder) str() string {
 	return s
 }
 
+// block reads a length-prefixed block and returns where it is.
+func (d *decoder) block() span {
+	n := d.count()
+	if d.err != nil {
+		return span{}
+	}
+	sp := span{d.off, d.off + n}
+	d.off += n
+	return sp
+}
+
 func (d *decoder) strs() []string {
 	n := d.count()
 	if n == 0 || d.err != nil {
@@ -152,8 +190,71 @@ func (d *decoder) strs() []string {
 	return out
 }
 
-// Unmarshal decodes an index file written by Marshal, checking its
-// checksum and every length and reference in it.
+// done fails unless the decoder consumed its data exactly.
+func (d *decoder) done() {
+	if d.err == nil && d.off != d.end {
+		d.fail("trailing data")
+	}
+}
+
+func decodeAdvisory(data string, sp span) (Advisory, error) {
+	d := &decoder{s: data, off: sp.off, end: sp.end}
+	var a Advisory
+	a.ID = d.str()
+	a.Aliases = d.strs()
+	a.Summary = d.str()
+	a.Published = int64(d.uint())
+	a.Severity = d.str()
+	a.Score = math.Float64frombits(d.uint())
+	a.Vector = d.str()
+	a.CWEs = d.strs()
+	a.URL = d.str()
+	a.Entry = d.str()
+	d.done()
+	if d.err != nil {
+		return Advisory{}, d.err
+	}
+	return a, nil
+}
+
+func decodeEntries(data string, sp span, numAdvisories int) ([]Affected, error) {
+	d := &decoder{s: data, off: sp.off, end: sp.end}
+	ne := d.count()
+	entries := make([]Affected, 0, ne)
+	for j := 0; j < ne && d.err == nil; j++ {
+		var a Affected
+		adv := d.uint()
+		if d.err == nil && adv >= uint64(numAdvisories) {
+			d.fail("advisory reference out of range")
+			break
+		}
+		a.Advisory = int(adv)
+		nr := d.count()
+		for k := 0; k < nr && d.err == nil; k++ {
+			r := Range{Type: d.str()}
+			nev := d.count()
+			for m := 0; m < nev && d.err == nil; m++ {
+				kind := EventKind(d.uint())
+				if d.err == nil && (kind < Introduced || kind > Limit) {
+					d.fail("unknown event kind")
+				}
+				r.Events = append(r.Events, Event{Kind: kind, Version: d.str()})
+			}
+			a.Ranges = append(a.Ranges, r)
+		}
+		a.Versions = d.strs()
+		entries = append(entries, a)
+	}
+	d.done()
+	if d.err != nil {
+		return nil, d.err
+	}
+	return entries, nil
+}
+
+// Unmarshal reads an index file written by Marshal: it checks the checksum
+// and the layout, and keeps the data so that blocks are decoded on demand
+// (a block that turns out invalid is reported by Index.Err).
 func Unmarshal(data []byte) (*Index, error) {
 	if len(data) < len(indexMagic)+4 || string(data[:len(indexMagic)]) != indexMagic {
 		return nil, fmt.Errorf("%w: no index header", ErrBadIndex)
@@ -162,8 +263,8 @@ func Unmarshal(data []byte) (*Index, error) {
 	if crc32.ChecksumIEEE(body) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadIndex)
 	}
-	d := &decoder{s: string(body), off: len(indexMagic)}
-	ix := &Index{}
+	d := &decoder{s: string(body), off: len(indexMagic), end: len(body)}
+	ix := &Index{data: d.s}
 	ix.Ecosystem = d.str()
 	ix.Key.Size = int64(d.uint())
 	ix.Key.MTime = int64(d.uint())
@@ -174,63 +275,23 @@ func Unmarshal(data []byte) (*Index, error) {
 	}
 	ix.Errors = d.strs()
 	n := d.count()
-	if d.err == nil {
-		ix.Advisories = make([]Advisory, n)
-	}
+	ix.advSpans = make([]span, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		a := &ix.Advisories[i]
-		a.ID = d.str()
-		a.Aliases = d.strs()
-		a.Summary = d.str()
-		a.Published = int64(d.uint())
-		a.Severity = d.str()
-		a.Score = math.Float64frombits(d.uint())
-		a.Vector = d.str()
-		a.CWEs = d.strs()
-		a.URL = d.str()
-		a.Entry = d.str()
+		ix.advSpans = append(ix.advSpans, d.block())
 	}
 	np := d.count()
-	ix.packages = make(map[string][]Affected, np)
-	prev := ""
+	ix.pkgSpans = make(map[string]span, np)
+	ix.names = make([]string, 0, np)
 	for i := 0; i < np && d.err == nil; i++ {
 		name := d.str()
-		if i > 0 && name <= prev {
+		if i > 0 && name <= ix.names[i-1] {
 			d.fail("package names not in strictly ascending order")
 			break
 		}
-		prev = name
-		ne := d.count()
-		entries := make([]Affected, 0, ne)
-		for j := 0; j < ne && d.err == nil; j++ {
-			var a Affected
-			adv := d.uint()
-			if adv >= uint64(len(ix.Advisories)) {
-				d.fail("advisory reference out of range")
-				break
-			}
-			a.Advisory = int(adv)
-			nr := d.count()
-			for k := 0; k < nr && d.err == nil; k++ {
-				r := Range{Type: d.str()}
-				nev := d.count()
-				for m := 0; m < nev && d.err == nil; m++ {
-					kind := EventKind(d.uint())
-					if kind < Introduced || kind > Limit {
-						d.fail("unknown event kind")
-					}
-					r.Events = append(r.Events, Event{Kind: kind, Version: d.str()})
-				}
-				a.Ranges = append(a.Ranges, r)
-			}
-			a.Versions = d.strs()
-			entries = append(entries, a)
-		}
-		ix.packages[name] = entries
+		ix.names = append(ix.names, name)
+		ix.pkgSpans[name] = d.block()
 	}
-	if d.err == nil && d.off != len(d.s) {
-		d.fail("trailing data")
-	}
+	d.done()
 	if d.err != nil {
 		return nil, d.err
 	}

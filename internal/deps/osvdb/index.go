@@ -48,7 +48,7 @@ type Range struct {
 
 // Affected is one affected-package entry of an advisory.
 type Affected struct {
-	Advisory int // index into Index.Advisories
+	Advisory int // number of the advisory, for Index.Advisory
 	Ranges   []Range
 	Versions []string
 }
@@ -82,23 +82,80 @@ type Key struct {
 
 // Index is the compact form of one ecosystem's all.zip: advisories and, for
 // each package name (PEP 503 normalised for PyPI), its affected entries.
+//
+// An index built from a zip holds everything decoded. An index read from a
+// cache file holds the file and decodes a package's entries, or an
+// advisory, only when asked, so a scan pays for the packages it looks up.
+// An Index is not safe for concurrent use.
 type Index struct {
-	Ecosystem  string
-	Key        Key
-	Advisories []Advisory
+	Ecosystem string
+	Key       Key
 	// Errors lists entries that could not be used (oversized, malformed,
 	// conflicting); when non-empty, results from this index are partial.
 	Errors []string
 	// CacheErr is set when the index was built but could not be cached.
 	CacheErr error
-	packages map[string][]Affected
+
+	advisories []Advisory // built: every advisory
+	packages   map[string][]Affected
+
+	data      string // loaded: the index file, and where each block is in it
+	advSpans  []span
+	pkgSpans  map[string]span
+	names     []string // loaded: package names in file order (sorted)
+	decodeErr error
+}
+
+// NumAdvisories returns the number of advisories in the index.
+func (ix *Index) NumAdvisories() int {
+	if ix.advSpans != nil {
+		return len(ix.advSpans)
+	}
+	return len(ix.advisories)
+}
+
+// Advisory returns advisory number i (0 <= i < NumAdvisories).
+func (ix *Index) Advisory(i int) Advisory {
+	if ix.advSpans == nil {
+		return ix.advisories[i]
+	}
+	a, err := decodeAdvisory(ix.data, ix.advSpans[i])
+	if err != nil && ix.decodeErr == nil {
+		ix.decodeErr = err
+	}
+	return a
 }
 
 // Lookup returns the affected entries for a package name (normalised by the caller).
-func (ix *Index) Lookup(name string) []Affected { return ix.packages[name] }
+func (ix *Index) Lookup(name string) []Affected {
+	if ix.pkgSpans == nil {
+		return ix.packages[name]
+	}
+	sp, ok := ix.pkgSpans[name]
+	if !ok {
+		return nil
+	}
+	entries, err := decodeEntries(ix.data, sp, len(ix.advSpans))
+	if err != nil {
+		if ix.decodeErr == nil {
+			ix.decodeErr = err
+		}
+		return nil
+	}
+	return entries
+}
 
 // Packages returns the number of distinct package names in the index.
-func (ix *Index) Packages() int { return len(ix.packages) }
+func (ix *Index) Packages() int {
+	if ix.pkgSpans != nil {
+		return len(ix.pkgSpans)
+	}
+	return len(ix.packages)
+}
+
+// Err reports the first problem met while decoding a loaded index lazily
+// (a cache file that passed its checksum but holds an invalid block).
+func (ix *Index) Err() error { return ix.decodeErr }
 
 // NormalizeName returns the form of a package name the index is keyed by:
 // PEP 503 normalisation for PyPI, the name unchanged elsewhere.
@@ -247,8 +304,8 @@ func (ix *Index) add(r *Record, entry string) {
 			continue
 		}
 		if idx < 0 {
-			idx = len(ix.Advisories)
-			ix.Advisories = append(ix.Advisories, adv)
+			idx = len(ix.advisories)
+			ix.advisories = append(ix.advisories, adv)
 		}
 		entry.Advisory = idx
 		name := NormalizeName(ix.Ecosystem, a.Package.Name)
@@ -281,38 +338,45 @@ func advisoryURL(r *Record) string {
 }
 
 // Open returns the index for one ecosystem of the database in dbDir
-// (dbDir/<ecosystem>/all.zip). It reads the cached index in cacheDir when the
-// zip's size, modification time and SHA-256 match the ones it was built from;
-// otherwise it builds the index and writes the cache atomically. An empty
+// (dbDir/<ecosystem>/all.zip), using a cached index in cacheDir when it was
+// built from the same zip. The validity key is the zip's size, modification
+// time and SHA-256: when size and time match, the cache is used without
+// reading the zip (a warm scan reads neither the zip nor any JSON); when only
+// the time differs, the zip is hashed and an unchanged hash keeps the cache.
+// Otherwise the index is built and the cache rewritten atomically. An empty
 // cacheDir disables caching. A failure to write the cache leaves a usable
 // index with CacheErr set.
 func Open(ctx context.Context, dbDir, cacheDir, ecosystem string) (*Index, error) {
 	zipPath := filepath.Join(dbDir, ecosystem, "all.zip")
-	f, err := os.Open(zipPath)
+	st, err := os.Stat(zipPath)
 	if err != nil {
 		return nil, fmt.Errorf("open advisory database: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", zipPath, err)
 	}
 	if st.Size() > MaxZipSize {
 		return nil, fmt.Errorf("%s: %d bytes, over the %d byte database limit", zipPath, st.Size(), MaxZipSize)
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", zipPath, err)
-	}
-	key := Key{Size: st.Size(), MTime: st.ModTime().UnixNano(), SHA256: sha256.Sum256(data)}
+	var cached *Index
 	cachePath := ""
 	if cacheDir != "" {
 		cachePath = filepath.Join(cacheDir, cacheFileName(ecosystem))
-		if cached, err := os.ReadFile(cachePath); err == nil {
-			if ix, err := Unmarshal(cached); err == nil && ix.Key == key && ix.Ecosystem == ecosystem {
-				return ix, nil
+		if b, err := os.ReadFile(cachePath); err == nil {
+			if ix, err := Unmarshal(b); err == nil && ix.Ecosystem == ecosystem && ix.Key.Size == st.Size() {
+				if ix.Key.MTime == st.ModTime().UnixNano() {
+					return ix, nil
+				}
+				cached = ix
 			}
 		}
+	}
+	data, err := readFile(zipPath, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	key := Key{Size: int64(len(data)), MTime: st.ModTime().UnixNano(), SHA256: sha256.Sum256(data)}
+	if cached != nil && cached.Key.SHA256 == key.SHA256 && cached.Key.Size == key.Size {
+		cached.Key = key
+		cached.CacheErr = writeAtomic(cachePath, Marshal(cached))
+		return cached, nil
 	}
 	ix, err := Build(ctx, zipPath, data, ecosystem, key)
 	if err != nil {
@@ -322,6 +386,23 @@ func Open(ctx context.Context, dbDir, cacheDir, ecosystem string) (*Index, error
 		ix.CacheErr = writeAtomic(cachePath, Marshal(ix))
 	}
 	return ix, nil
+}
+
+// readFile reads a file expected to be size bytes, refusing more than MaxZipSize.
+func readFile(p string, size int64) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("open advisory database: %w", err)
+	}
+	defer f.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, size+1))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxZipSize+1)); err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if buf.Len() > MaxZipSize {
+		return nil, fmt.Errorf("%s: over the %d byte database limit", p, MaxZipSize)
+	}
+	return buf.Bytes(), nil
 }
 
 // cacheFileName is the index file name for an ecosystem, safe on any file system.

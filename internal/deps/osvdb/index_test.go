@@ -63,8 +63,8 @@ func TestBuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			var ids []string
-			for _, a := range ix.Advisories {
-				ids = append(ids, a.ID)
+			for i := range ix.NumAdvisories() {
+				ids = append(ids, ix.Advisory(i).ID)
 			}
 			if !reflect.DeepEqual(ids, tc.wantIDs) {
 				t.Errorf("advisories = %v, want %v", ids, tc.wantIDs)
@@ -91,7 +91,7 @@ func TestBuildKeepsWhatMatchingNeeds(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Lookup = %+v, want %+v (GIT range dropped)", got, want)
 	}
-	a := ix.Advisories[0]
+	a := ix.Advisory(0)
 	if a.Severity != "critical" || a.Score != 9.8 || a.CWEs[0] != "CWE-79" || a.URL != "https://osv.dev/vulnerability/PYSEC-1" {
 		t.Errorf("advisory = %+v", a)
 	}
@@ -116,8 +116,8 @@ func TestBuildSkipsOversizedEntry(t *testing.T) {
 	if len(ix.Errors) != 1 || !strings.Contains(ix.Errors[0], "entry big.json") || !strings.Contains(ix.Errors[0], "limit") {
 		t.Fatalf("errors = %q, want the oversized entry named", ix.Errors)
 	}
-	if len(ix.Advisories) != 1 {
-		t.Errorf("advisories = %d, want the valid record kept", len(ix.Advisories))
+	if ix.NumAdvisories() != 1 {
+		t.Errorf("advisories = %d, want the valid record kept", ix.NumAdvisories())
 	}
 }
 
@@ -126,14 +126,18 @@ func TestIndexRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := Unmarshal(Marshal(ix))
+	data := Marshal(ix)
+	back, err := Unmarshal(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ix, back) {
-		t.Errorf("round trip changed the index:\n%+v\n%+v", ix, back)
+	if !reflect.DeepEqual(back.Lookup("foo-bar"), ix.Lookup("foo-bar")) || !reflect.DeepEqual(back.Advisory(0), ix.Advisory(0)) ||
+		back.Key != ix.Key || !reflect.DeepEqual(back.Errors, ix.Errors) || back.Err() != nil {
+		t.Errorf("round trip changed the index")
 	}
-	data := Marshal(ix)
+	if !bytes.Equal(Marshal(back), data) {
+		t.Errorf("re-encoding a loaded index changed it")
+	}
 	data[len(data)/2] ^= 0xff
 	if _, err := Unmarshal(data); err == nil {
 		t.Error("a flipped byte was not detected")
@@ -156,7 +160,7 @@ func TestOpenUsesCacheWhileZipUnchanged(t *testing.T) {
 	}
 	// Rewrite the cached index with a marker: a warm open must return it,
 	// proving the zip was not parsed again.
-	cold.Advisories[0].Summary = "from cache"
+	cold.advisories[0].Summary = "from cache"
 	if err := os.WriteFile(filepath.Join(cache, "osv-PyPI.idx"), Marshal(cold), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +168,20 @@ func TestOpenUsesCacheWhileZipUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if warm.Advisories[0].Summary != "from cache" {
+	if warm.Advisory(0).Summary != "from cache" {
 		t.Errorf("warm open rebuilt the index instead of reading the cache")
+	}
+	// A touched but unchanged zip keeps the cache (same SHA-256).
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(zipPath, later, later); err != nil {
+		t.Fatal(err)
+	}
+	touched, err := Open(ctx, db, cache, "PyPI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if touched.Advisory(0).Summary != "from cache" || touched.Key.MTime != later.UnixNano() {
+		t.Errorf("touched zip: summary %q, key %+v; want the cache kept with the new time", touched.Advisory(0).Summary, touched.Key)
 	}
 	// A changed zip invalidates the cache.
 	if err := os.WriteFile(zipPath, zipOf(t, map[string]string{"PYSEC-1.json": recA, "x.json": "{"}), 0o644); err != nil {
@@ -175,7 +191,7 @@ func TestOpenUsesCacheWhileZipUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fresh.Advisories[0].Summary != "bad thing" || len(fresh.Errors) != 1 {
+	if fresh.Advisory(0).Summary != "bad thing" || len(fresh.Errors) != 1 {
 		t.Errorf("changed zip did not rebuild the index: %+v", fresh)
 	}
 }
