@@ -230,6 +230,9 @@ type EC2Instance struct {
 	EBSOptimized      Bool          `json:"ebs_optimized"`
 	BlockDevices      []BlockDevice `json:"block_devices,omitempty"`
 	SecurityGroupRefs []string      `json:"security_groups,omitempty"`
+	// AMIOwners are the owners of the image lookup the AMI comes from
+	// (Terraform data "aws_ami" owners); empty when the image id is literal.
+	AMIOwners StringList `json:"ami_owners"`
 	// IsTemplate is true for launch templates and launch configurations.
 	IsTemplate bool `json:"is_template,omitempty"`
 }
@@ -373,6 +376,12 @@ type LambdaPermission struct {
 	Meta
 	Principal String `json:"principal"`
 	SourceARN String `json:"source_arn"`
+}
+
+// LambdaURL is a Lambda function URL; AuthType "NONE" makes it public.
+type LambdaURL struct {
+	Meta
+	AuthType String `json:"authorization_type"`
 }
 
 // KMSKey is a customer managed key.
@@ -552,6 +561,7 @@ type State struct {
 	APIGatewayDomains []*APIGatewayDomain       `json:"api_gateway_domains,omitempty"`
 	LambdaFunctions   []*LambdaFunction         `json:"lambda_functions,omitempty"`
 	LambdaPermissions []*LambdaPermission       `json:"lambda_permissions,omitempty"`
+	LambdaURLs        []*LambdaURL              `json:"lambda_urls,omitempty"`
 	KMSKeys           []*KMSKey                 `json:"kms_keys,omitempty"`
 	CloudTrails       []*CloudTrail             `json:"cloudtrails,omitempty"`
 	GuardDuty         []*GuardDutyDetector      `json:"guardduty_detectors,omitempty"`
@@ -603,6 +613,7 @@ func (s *State) Merge(o *State) {
 	s.APIGatewayDomains = append(s.APIGatewayDomains, o.APIGatewayDomains...)
 	s.LambdaFunctions = append(s.LambdaFunctions, o.LambdaFunctions...)
 	s.LambdaPermissions = append(s.LambdaPermissions, o.LambdaPermissions...)
+	s.LambdaURLs = append(s.LambdaURLs, o.LambdaURLs...)
 	s.KMSKeys = append(s.KMSKeys, o.KMSKeys...)
 	s.CloudTrails = append(s.CloudTrails, o.CloudTrails...)
 	s.GuardDuty = append(s.GuardDuty, o.GuardDuty...)
@@ -620,4 +631,150 @@ func (s *State) Merge(o *State) {
 	s.EFSFileSystems = append(s.EFSFileSystems, o.EFSFileSystems...)
 	s.ElastiCache = append(s.ElastiCache, o.ElastiCache...)
 	s.RedshiftClusters = append(s.RedshiftClusters, o.RedshiftClusters...)
+}
+
+// All returns every resource of the state, for checks that apply to any
+// resource (such as required tags).
+func (s *State) All() []Resource {
+	var out []Resource
+	add := func(r Resource) { out = append(out, r) }
+	for _, r := range s.S3Buckets {
+		add(r)
+	}
+	for _, r := range s.IAMUsers {
+		add(r)
+	}
+	for _, r := range s.IAMGroups {
+		add(r)
+	}
+	for _, r := range s.IAMRoles {
+		add(r)
+	}
+	for _, r := range s.IAMPolicies {
+		add(r)
+	}
+	for _, r := range s.SecurityGroups {
+		add(r)
+	}
+	for _, r := range s.NetworkACLs {
+		add(r)
+	}
+	for _, r := range s.VPCs {
+		add(r)
+	}
+	for _, r := range s.Subnets {
+		add(r)
+	}
+	for _, r := range s.RouteTables {
+		add(r)
+	}
+	for _, r := range s.Gateways {
+		add(r)
+	}
+	for _, r := range s.VPCEndpoints {
+		add(r)
+	}
+	for _, r := range s.FlowLogs {
+		add(r)
+	}
+	for _, r := range s.EC2Instances {
+		add(r)
+	}
+	for _, r := range s.AMIs {
+		add(r)
+	}
+	for _, r := range s.EBSVolumes {
+		add(r)
+	}
+	for _, r := range s.EBSSnapshots {
+		add(r)
+	}
+	for _, r := range s.RDSInstances {
+		add(r)
+	}
+	for _, r := range s.RDSClusters {
+		add(r)
+	}
+	for _, r := range s.OpenSearchDomains {
+		add(r)
+	}
+	for _, r := range s.LoadBalancers {
+		add(r)
+	}
+	for _, r := range s.Listeners {
+		add(r)
+	}
+	for _, r := range s.CloudFront {
+		add(r)
+	}
+	for _, r := range s.APIGatewayStages {
+		add(r)
+	}
+	for _, r := range s.APIGatewayMethods {
+		add(r)
+	}
+	for _, r := range s.APIGatewayDomains {
+		add(r)
+	}
+	for _, r := range s.LambdaFunctions {
+		add(r)
+	}
+	for _, r := range s.LambdaPermissions {
+		add(r)
+	}
+	for _, r := range s.LambdaURLs {
+		add(r)
+	}
+	for _, r := range s.KMSKeys {
+		add(r)
+	}
+	for _, r := range s.CloudTrails {
+		add(r)
+	}
+	for _, r := range s.GuardDuty {
+		add(r)
+	}
+	for _, r := range s.AccessAnalyzers {
+		add(r)
+	}
+	for _, r := range s.BackupPlans {
+		add(r)
+	}
+	for _, r := range s.BackupVaults {
+		add(r)
+	}
+	for _, r := range s.SQSQueues {
+		add(r)
+	}
+	for _, r := range s.SNSTopics {
+		add(r)
+	}
+	for _, r := range s.DynamoDBTables {
+		add(r)
+	}
+	for _, r := range s.EKSClusters {
+		add(r)
+	}
+	for _, r := range s.ECRRepositories {
+		add(r)
+	}
+	for _, r := range s.Secrets {
+		add(r)
+	}
+	for _, r := range s.LogGroups {
+		add(r)
+	}
+	for _, r := range s.ConfigRecorders {
+		add(r)
+	}
+	for _, r := range s.EFSFileSystems {
+		add(r)
+	}
+	for _, r := range s.ElastiCache {
+		add(r)
+	}
+	for _, r := range s.RedshiftClusters {
+		add(r)
+	}
+	return out
 }

@@ -119,8 +119,26 @@ const (
 	stepIncident   = "AWS 11: Incident preparation"
 )
 
-// Rules returns every built-in rule, in id order.
-func Rules() []Rule {
+// Config holds the settings some rules take from the organisation.
+type Config struct {
+	// OwnerTag is the tag key every resource must carry (AWS-TAG-001).
+	OwnerTag string
+	// ApprovedAMIOwners are the AMI owners (account ids or aliases such as
+	// "amazon" and "self") instances may take images from (AWS-EC2-008).
+	ApprovedAMIOwners []string
+}
+
+// DefaultConfig is the configuration Rules uses: an "owner" tag and images
+// from Amazon or the organisation's own accounts.
+func DefaultConfig() Config {
+	return Config{OwnerTag: "owner", ApprovedAMIOwners: []string{"amazon", "self"}}
+}
+
+// Rules returns every built-in rule with the default configuration.
+func Rules() []Rule { return RulesFor(DefaultConfig()) }
+
+// RulesFor returns every built-in rule configured by cfg.
+func RulesFor(cfg Config) []Rule {
 	var out []Rule
 	out = append(out, s3Rules()...)
 	out = append(out, iamRules()...)
@@ -129,5 +147,6 @@ func Rules() []Rule {
 	out = append(out, databaseRules()...)
 	out = append(out, loggingRules()...)
 	out = append(out, serviceRules()...)
+	out = append(out, moreRules(cfg)...)
 	return out
 }

@@ -276,6 +276,8 @@ func State(t *Template) *cloud.State {
 				}
 			}
 			st.LambdaFunctions = append(st.LambdaFunctions, x)
+		case "AWS::Lambda::Url":
+			st.LambdaURLs = append(st.LambdaURLs, &cloud.LambdaURL{Meta: meta(r), AuthType: s(p, "", "AuthType")})
 		case "AWS::Lambda::Permission":
 			st.LambdaPermissions = append(st.LambdaPermissions, &cloud.LambdaPermission{Meta: meta(r), Principal: s(p, "", "Principal"), SourceARN: s(p, "", "SourceArn")})
 		case "AWS::KMS::Key":

@@ -116,6 +116,12 @@ func State(rs []*Resource) *cloud.State {
 		return account
 	}
 	var later []*Resource
+	amiOwners := map[string]cloud.StringList{} // data.aws_ami address -> owners
+	for _, r := range rs {
+		if r.Mode == "data" && r.Type == "aws_ami" {
+			amiOwners[r.Address] = tree.StringListAttr(r.Body.Get("owners"))
+		}
+	}
 	for _, r := range rs {
 		if r.Mode != "managed" {
 			continue
@@ -222,7 +228,23 @@ func State(rs []*Resource) *cloud.State {
 		case "aws_flow_log":
 			s.FlowLogs = append(s.FlowLogs, &cloud.FlowLog{Meta: meta(r), ResourceID: strAt(b, "vpc_id", "")})
 		case "aws_instance", "aws_launch_template", "aws_launch_configuration":
-			s.EC2Instances = append(s.EC2Instances, instance(r))
+			x := instance(r)
+			for _, k := range []string{"ami", "image_id"} {
+				if str, ok := b.Get(k).Str(); ok && strings.HasPrefix(str, tree.RefPrefix+"data.aws_ami.") {
+					if o, ok := amiOwners[strings.TrimPrefix(str, tree.RefPrefix)]; ok {
+						x.AMIOwners = o
+					}
+				}
+				if b.Get(k) == nil {
+					continue
+				}
+				for _, ref := range b.Get(k).Refs {
+					if o, ok := amiOwners[ref]; ok && !x.AMIOwners.Set {
+						x.AMIOwners = o
+					}
+				}
+			}
+			s.EC2Instances = append(s.EC2Instances, x)
 		case "aws_ami", "aws_ami_copy":
 			x := &cloud.AMI{Meta: meta(r), Public: cloud.Default(false), Encrypted: cloud.Default(false)}
 			if r.Type == "aws_ami_copy" {
@@ -311,6 +333,8 @@ func State(rs []*Resource) *cloud.State {
 				}
 			}
 			s.LambdaFunctions = append(s.LambdaFunctions, x)
+		case "aws_lambda_function_url":
+			s.LambdaURLs = append(s.LambdaURLs, &cloud.LambdaURL{Meta: meta(r), AuthType: strAt(b, "authorization_type", "")})
 		case "aws_lambda_permission":
 			s.LambdaPermissions = append(s.LambdaPermissions, &cloud.LambdaPermission{Meta: meta(r), Principal: strAt(b, "principal", ""), SourceARN: strAt(b, "source_arn", "")})
 		case "aws_kms_key":
