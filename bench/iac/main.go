@@ -75,6 +75,8 @@ func run(dir, expected string) error {
 	var exp struct {
 		Findings []struct {
 			ID, Type, Resource, File, Title string
+			StartLine                       int `json:"start_line"`
+			EndLine                         int `json:"end_line"`
 		}
 	}
 	if err := json.Unmarshal(data, &exp); err != nil {
@@ -94,7 +96,7 @@ func run(dir, expected string) error {
 		hit := false
 		for _, r := range rules {
 			for _, pf := range all {
-				if pf.RuleID == r && sameResource(pf, f.Resource) {
+				if pf.RuleID == r && (sameResource(pf, f.Resource) || sameLines(pf, f.File, f.StartLine, f.EndLine)) {
 					hit = true
 					covered[r+" "+shortAddr(pf.Resource)] = true
 				}
@@ -150,4 +152,15 @@ func shortAddr(a string) string {
 		return a[:i]
 	}
 	return a
+}
+
+// sameLines matches a palisade finding placed inside trivy's line range of
+// the same file: the same issue reported on the attached resource (a
+// security group rule, a role policy) or, for CloudFormation, on the
+// resource trivy names by its line range rather than its logical id.
+func sameLines(f finding.Finding, file string, start, end int) bool {
+	if start == 0 || end == 0 {
+		return false
+	}
+	return path.Base(f.Location.Path) == path.Base(file) && f.Location.StartLine >= start-1 && f.Location.StartLine <= end // start-1: a CloudFormation logical id sits on the line above trivy's range
 }
