@@ -251,7 +251,7 @@ func (e *Engine) collectIn(sc *scratch, text []byte, add func(rawHit)) {
 			if b.exact != "" && string(text[pos:pos+len(b.exact)]) != b.exact {
 				continue
 			}
-			if d.TokenStart && pos > 0 && isWordByte(text[pos-1]) {
+			if d.TokenStart && !detectors.WordStart(text, pos) {
 				continue
 			}
 			if d.KeyAnchored {
@@ -452,8 +452,4 @@ func absInt(n int) int {
 		return -n
 	}
 	return n
-}
-
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }

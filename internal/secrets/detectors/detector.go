@@ -34,9 +34,11 @@ type Detector struct {
 	// (the "SK" of a Twilio key, not "sk" in "task"). The prefilter finds
 	// them ignoring case; the engine then compares the bytes.
 	CaseKeywords []string
-	// TokenStart makes every keyword count only where a token starts: the
-	// byte before it is not a letter, digit or underscore. Prefixes of
-	// tokens use it so "pat" in "path" does not wake the pattern.
+	// TokenStart makes every keyword count only where a token or word
+	// starts: the byte before it is not a letter, digit or underscore, or
+	// it begins a camelCase part (an upper-case letter after a lower-case
+	// one). Prefixes of tokens use it so "pat" in "path" does not wake the
+	// pattern, and provider names so "hive" in "archive" does not.
 	TokenStart bool
 	// Pattern is an RE2 expression. The secret is the submatch named
 	// "secret", else submatch 1, else the whole match.
@@ -189,7 +191,18 @@ func keywordPositions(d *Detector, text, lower []byte) []int {
 
 // KeywordAt applies TokenStart to a keyword found at pos.
 func (d *Detector) KeywordAt(text []byte, pos int) bool {
-	return !d.TokenStart || pos == 0 || !isWordByte(text[pos-1])
+	return !d.TokenStart || WordStart(text, pos)
+}
+
+// WordStart reports whether a word starts at pos: at the start of text,
+// after a byte that is not a letter, digit or underscore, or at a camelCase
+// boundary.
+func WordStart(text []byte, pos int) bool {
+	if pos == 0 || !isWordByte(text[pos-1]) {
+		return true
+	}
+	prev, cur := text[pos-1], text[pos]
+	return prev >= 'a' && prev <= 'z' && cur >= 'A' && cur <= 'Z'
 }
 
 func isWordByte(c byte) bool {

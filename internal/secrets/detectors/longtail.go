@@ -105,7 +105,10 @@ func (r longTail) toDetector() Detector {
 		Title:    r.provider + " API credential",
 		Severity: r.severity,
 		Keywords: strings.Fields(r.keywords),
-		Pattern:  longTailPattern(r.keywords, r.token),
+		// A provider's name counts where a word starts ("HIVE_KEY",
+		// "hiveKey", "myHiveKey"), not inside another word ("archive").
+		TokenStart: true,
+		Pattern:    longTailPattern(r.keywords, r.token),
 		Lines:    r.lines,
 		// A random token of n characters has about log2(n) bits per
 		// character at most; ask for two thirds of that, capped at 3 bits,
