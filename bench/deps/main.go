@@ -100,8 +100,11 @@ type sample struct{ wall, cpu time.Duration }
 
 // timeCmd runs a command and returns its wall time and CPU time; exit code 1
 // (osv-scanner's "vulnerabilities found") is not an error.
-func timeCmd(name string, args ...string) (sample, string, error) {
+func timeCmd(env []string, name string, args ...string) (sample, string, error) {
 	cmd := exec.Command(name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var buf strings.Builder
 	cmd.Stdout = &buf
 	cmd.Stderr = &buf
@@ -167,14 +170,14 @@ func bench(c config, out io.Writer) error {
 	}
 	palisade := func(dir string) func() (sample, error) {
 		return func() (sample, error) {
-			s, _, err := timeCmd(self, "-scan-once", dir, "-db", db, "-cache", c.cacheDir)
+			s, _, err := timeCmd(nil, self, "-scan-once", dir, "-db", db, "-cache", c.cacheDir)
 			return s, err
 		}
 	}
 	osvScanner := func(dir string) func() (sample, error) {
 		return func() (sample, error) {
-			s, _, err := timeCmd(c.osvScanner, "scan", "source", "--offline-vulnerabilities", "--local-db-path", osvDB,
-				"--format", "json", "--output", filepath.Join(tmp, "osv-out.json"), "-r", dir)
+			s, _, err := timeCmd([]string{"OSV_SCANNER_LOCAL_DB_CACHE_DIRECTORY=" + osvDB}, c.osvScanner, "scan", "source", "--offline",
+				"--format", "json", "--output-file", filepath.Join(tmp, "osv-out.json"), "-r", dir)
 			return s, err
 		}
 	}
@@ -185,7 +188,7 @@ func bench(c config, out io.Writer) error {
 	for _, p := range projects {
 		dir := filepath.Join(projectsDir, p.Name())
 		// Warm-up: builds the index cache and fills the OS file cache.
-		if _, msg, err := timeCmd(self, "-scan-once", dir, "-db", db, "-cache", c.cacheDir); err != nil {
+		if _, msg, err := timeCmd(nil, self, "-scan-once", dir, "-db", db, "-cache", c.cacheDir); err != nil {
 			return err
 		} else if !strings.HasPrefix(msg, "files=") {
 			return fmt.Errorf("unexpected scan output: %s", msg)
@@ -219,7 +222,7 @@ func bench(c config, out io.Writer) error {
 		if err := makeMonorepo(projectsDir, mono, c.monorepo); err != nil {
 			return err
 		}
-		_, msg, err := timeCmd(self, "-scan-once", mono, "-db", db, "-cache", c.cacheDir)
+		_, msg, err := timeCmd(nil, self, "-scan-once", mono, "-db", db, "-cache", c.cacheDir)
 		if err != nil {
 			return err
 		}
