@@ -221,3 +221,24 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from the golden file (run go test -update and review the diff):\n%s", p, got)
 	}
 }
+
+func TestScanSingleLockfile(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, testProject)
+	res, err := Analyze(context.Background(), filepath.Join(dir, "app", "requirements.txt"), testOptions(testDB(t), false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0] != "requirements.txt" || len(res.Vulnerabilities) != 2 || res.Partial {
+		t.Errorf("files %v, %d vulnerabilities, partial %v; want requirements.txt alone with 2", res.Files, len(res.Vulnerabilities), res.Partial)
+	}
+}
+
+func TestScanWithoutDatabaseFails(t *testing.T) {
+	if _, err := Analyze(context.Background(), t.TempDir(), Options{}); err == nil {
+		t.Error("Analyze without VulnDB succeeded")
+	}
+	if _, err := Analyze(context.Background(), t.TempDir(), Options{VulnDB: filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Error("Analyze with a missing VulnDB succeeded")
+	}
+}
