@@ -94,7 +94,13 @@ func (e *Engine) ScanGit(ctx context.Context, src GitSource, skip Filter, sink S
 		if strings.Contains(msg, "not a git repository") {
 			return st, fmt.Errorf("%s: %w", src.Repo, ErrNotGitRepo)
 		}
-		return st, fmt.Errorf("git %s: %v: %s", args[0], waitErr, msg)
+		err := fmt.Errorf("git %s: %v: %s", args[0], waitErr, firstLine(msg))
+		if st.Files == 0 && st.Skipped == 0 {
+			return st, err // nothing was read: a bad revision or repository
+		}
+		// Part of the history was read before git stopped (a corrupt
+		// object): keep what was found and report what was not scanned.
+		sink.Problem(src.Repo, err)
 	}
 	return st, nil
 }
@@ -253,4 +259,11 @@ func extOf(p string) string {
 		return b[i:]
 	}
 	return ""
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -183,3 +183,83 @@ func FuzzScanText(f *testing.F) {
 		})
 	})
 }
+
+// TestCorruptGitObjectIsReportedAndScanGoesOn corrupts the blob of the
+// newest commit: git log stops there, the secrets of older commits are still
+// reported, and the corruption is reported as a problem.
+func TestCorruptGitObjectIsReportedAndScanGoesOn(t *testing.T) {
+	dir := t.TempDir()
+	git(t, dir, "init", "-q", "-b", "main")
+	write(t, filepath.Join(dir, "old.env"), "AWS_ACCESS_KEY_ID="+plantedKey+"\n")
+	git(t, dir, "add", ".")
+	git(t, dir, "commit", "-qm", "old")
+	write(t, filepath.Join(dir, "new.txt"), "fresh content that will be corrupted\n")
+	git(t, dir, "add", ".")
+	git(t, dir, "commit", "-qm", "new")
+	blob := git(t, dir, "rev-parse", "HEAD:new.txt")
+	obj := filepath.Join(dir, ".git", "objects", blob[:2], blob[2:])
+	if err := os.Chmod(obj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(obj, []byte("not a zlib stream"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{HashKey: testKey})
+	var c collector
+	_, err := e.ScanGit(context.Background(), GitSource{Repo: dir, Mode: GitHistory}, nil, c.sink())
+	if err != nil {
+		// git may refuse the history from the first commit it prints; then
+		// the error must name the problem.
+		if !strings.Contains(err.Error(), "git log") {
+			t.Fatalf("error %v, want one naming git log", err)
+		}
+		return
+	}
+	if len(c.problems) != 1 {
+		t.Errorf("problems %v, want the corrupt object reported", c.problems)
+	}
+	if len(c.findings) != 1 || c.findings[0].Location.Path != "old.env" {
+		t.Errorf("findings %+v, want the older commit's secret", c.findings)
+	}
+}
+
+func TestHugeFileIsSkippedWithoutReading(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "huge.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A sparse 1 GB single-line file: skipped by size before any byte is read.
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	write(t, filepath.Join(dir, "ok.env"), "AWS_ACCESS_KEY_ID="+plantedKey+"\n")
+	e := New(Options{HashKey: testKey})
+	var c collector
+	if _, err := e.ScanDir(context.Background(), dir, nil, c.sink()); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(c.problems["huge.log"], ErrTooLarge) || len(c.findings) != 1 {
+		t.Errorf("problems %v findings %d: want huge.log skipped as too large and ok.env scanned", c.problems, len(c.findings))
+	}
+}
+
+func FuzzReadBaseline(f *testing.F) {
+	f.Add("# header\n0123456789abcdef0123456789abcdef rule path/x\n")
+	f.Add("zz\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ReadBaseline(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		var out strings.Builder
+		if err := b.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ReadBaseline(strings.NewReader(out.String()), "again")
+		if err != nil || again.Len() != b.Len() {
+			t.Fatalf("round trip: %v, %d vs %d entries", err, again.Len(), b.Len())
+		}
+	})
+}

@@ -58,3 +58,25 @@ func TestIsPlaceholder(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderBreadth holds the detector set to its promise: at least 250
+// providers, led by what a SaaS on AWS holds.
+func TestProviderBreadth(t *testing.T) {
+	providers := map[string]bool{}
+	ids := map[string]bool{}
+	for _, d := range All() {
+		providers[d.Provider] = true
+		ids[d.ID] = true
+	}
+	if len(providers) < 250 {
+		t.Errorf("%d providers, want at least 250", len(providers))
+	}
+	for _, id := range []string{"aws-access-key-id", "aws-secret-access-key", "aws-session-token", "github-pat",
+		"github-fine-grained-pat", "gitlab-pat", "slack-bot-token", "slack-webhook-url", "stripe-access-token",
+		"sendgrid-api-token", "openai-api-key", "anthropic-api-key", "huggingface-access-token", "private-key",
+		"jwt", "gcp-api-key", "npm-access-token", "pypi-upload-token", "generic-api-key"} {
+		if !ids[id] {
+			t.Errorf("no %s detector", id)
+		}
+	}
+}

@@ -109,7 +109,7 @@ func (r longTail) toDetector() Detector {
 		// "hiveKey", "myHiveKey"), not inside another word ("archive").
 		TokenStart: true,
 		Pattern:    longTailPattern(r.keywords, r.token),
-		Lines:    r.lines,
+		Lines:      r.lines,
 		// A random token of n characters has about log2(n) bits per
 		// character at most; ask for two thirds of that, capped at 3 bits,
 		// which every random key clears and repeated or counting strings do not.
