@@ -138,7 +138,6 @@ func newRootCmd(a *App) *cobra.Command {
 		newDBCmd(a, g),
 		newHookCmd(a),
 		newDetectCmd(a),
-		newAWSCmd(a, g),
 		newEventsCmd(a, g),
 	)
 	return root
