@@ -138,6 +138,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newDBCmd(a, g),
 		newHookCmd(a),
 		newDetectCmd(a),
+		newAWSCmd(a, g),
 		newEventsCmd(a, g),
 	)
 	return root

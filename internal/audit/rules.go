@@ -1,0 +1,361 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/cloud"
+	"github.com/palisade-sec/palisade/internal/cloud/aws"
+	"github.com/palisade-sec/palisade/internal/finding"
+)
+
+// Checklist steps of the AWS roadmap (the same text the posture rules use).
+const (
+	stepBackups    = "AWS 2: Have Backups"
+	stepVisibility = "AWS 3: Visibility and Initial Remediation"
+	stepIAM        = "AWS 5: Secure IAM Access"
+	stepInventory  = "AWS 1: Inventory"
+	stepNetwork    = "AWS 10: Secure Network Communication"
+)
+
+func days(d time.Duration) int { return int(d.Hours() / 24) }
+
+// missingRegions lists the regions where service was read and ok is false.
+func missingRegions(a *aws.Account, service string, ok func(region string) bool) []string {
+	var out []string
+	for _, r := range a.Evidence.ServiceRegions[service] {
+		if !ok(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AccountRules are the rules run once per account.
+func AccountRules() []Rule {
+	return []Rule{
+		{
+			ID: "AWS-ACCT-001", Title: "No CloudTrail trail is logging in some regions", Severity: finding.High,
+			Remediation: "Create a multi-region trail (an organization trail from the management account covers every account) and keep it logging.",
+			CIS:         []string{"4.1"}, Checklist: stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				multi := false
+				home := map[string]bool{}
+				for _, t := range a.Evidence.Trails {
+					if !t.Logging {
+						continue
+					}
+					multi = multi || t.MultiRegion
+					home[t.HomeRegion] = true
+				}
+				if multi {
+					return
+				}
+				for _, r := range missingRegions(a, "cloudtrail", func(r string) bool { return home[r] }) {
+					report(regionARN("cloudtrail", r, a.ID), "no CloudTrail trail records API activity in "+r)
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-002", Title: "GuardDuty is not enabled in a region", Severity: finding.High,
+			Remediation: "Enable GuardDuty in every region, managed from a delegated administrator account with auto-enable for new accounts.",
+			Checklist:   stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range missingRegions(a, "guardduty", func(r string) bool { return a.Evidence.GuardDuty[r] }) {
+					report(regionARN("guardduty", r, a.ID), "no enabled GuardDuty detector in "+r)
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-003", Title: "IAM Access Analyzer is not enabled in a region", Severity: finding.Medium,
+			Remediation: "Create an analyzer (type ORGANIZATION in the delegated administrator account) in every region.",
+			CIS:         []string{"2.18"}, Checklist: stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range missingRegions(a, "accessanalyzer", func(r string) bool { return len(a.Evidence.AccessAnalyzers[r]) > 0 }) {
+					report(regionARN("access-analyzer", r, a.ID), "no active IAM Access Analyzer in "+r)
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-004", Title: "Root user has access keys", Severity: finding.Critical,
+			Remediation: "Delete the root user's access keys; use roles for automation.",
+			CIS:         []string{"2.4"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range a.Evidence.CredentialReport {
+					if r.IsRoot() && (r.AccessKey1Active || r.AccessKey2Active) {
+						report(accountARN(a.ID), "the root user has an active access key")
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-005", Title: "Root user has no MFA", Severity: finding.Critical,
+			Remediation: "Enable MFA (hardware or passkey) on the root user, or centralise root access in the Organization and remove root credentials.",
+			CIS:         []string{"2.5"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range a.Evidence.CredentialReport {
+					if r.IsRoot() && !r.MFAActive && (r.PasswordEnabled || r.AccessKey1Active || r.AccessKey2Active) {
+						report(accountARN(a.ID), "the root user has credentials and no MFA")
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-006", Title: "IAM user with a console password has no MFA", Severity: finding.High,
+			Remediation: "Require MFA for every console user, or better replace IAM users with SSO.",
+			CIS:         []string{"2.10"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range a.Evidence.CredentialReport {
+					if !r.IsRoot() && r.PasswordEnabled && !r.MFAActive {
+						report(r.ARN, "user "+r.User+" signs in to the console without MFA")
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-007", Title: "IAM access key is older than the rotation limit", Severity: finding.Medium,
+			Remediation: "Rotate the key (create a new one, switch, delete the old one), or replace the user with a role.",
+			CIS:         []string{"2.12"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, cfg Config, report func(string, string)) {
+				for _, k := range a.Evidence.AccessKeys {
+					if k.Active && !k.Created.IsZero() && cfg.Now.Sub(k.Created) > cfg.KeyMaxAge {
+						report(k.UserARN, fmt.Sprintf("access key %s of %s is %d days old (limit %d)", maskKey(k.ID), k.User, days(cfg.Now.Sub(k.Created)), days(cfg.KeyMaxAge)))
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-008", Title: "IAM credential unused for too long", Severity: finding.Medium,
+			Remediation: "Deactivate or delete credentials nobody uses.",
+			CIS:         []string{"2.11"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, cfg Config, report func(string, string)) {
+				for _, k := range a.Evidence.AccessKeys {
+					if !k.Active {
+						continue
+					}
+					last := k.LastUsed
+					if last.IsZero() {
+						last = k.Created
+					}
+					if !last.IsZero() && cfg.Now.Sub(last) > cfg.CredentialUnused {
+						report(k.UserARN, fmt.Sprintf("access key %s of %s unused for %d days", maskKey(k.ID), k.User, days(cfg.Now.Sub(last))))
+					}
+				}
+				for _, r := range a.Evidence.CredentialReport {
+					if r.IsRoot() || !r.PasswordEnabled || r.PasswordLastUsed.IsZero() {
+						continue
+					}
+					if cfg.Now.Sub(r.PasswordLastUsed) > cfg.CredentialUnused {
+						report(r.ARN, fmt.Sprintf("console password of %s unused for %d days", r.User, days(cfg.Now.Sub(r.PasswordLastUsed))))
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-009", Title: "IAM role unused for a long time", Severity: finding.Low,
+			Remediation: "Delete roles nobody assumes (detach their policies first); `palisade aws fix` can plan it.",
+			Checklist:   stepIAM,
+			Check: func(a *aws.Account, cfg Config, report func(string, string)) {
+				for _, r := range a.Evidence.Roles {
+					if strings.HasPrefix(r.Path, "/aws-service-role/") || strings.HasPrefix(r.Path, "/aws-reserved/") {
+						continue
+					}
+					last := r.LastUsed
+					if last.IsZero() {
+						last = r.Created
+					}
+					if !last.IsZero() && cfg.Now.Sub(last) > cfg.RoleUnused {
+						what := "never used"
+						if !r.LastUsed.IsZero() {
+							what = "last used " + r.LastUsed.Format("2006-01-02")
+						}
+						report(r.ARN, fmt.Sprintf("role %s %s (created %s)", r.Name, what, r.Created.Format("2006-01-02")))
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-010", Title: "IAM role is allowed services it does not use", Severity: finding.Low,
+			Remediation: "Remove the unused services from the role's policies (least privilege from service-last-accessed data).",
+			Checklist:   stepIAM,
+			Check: func(a *aws.Account, cfg Config, report func(string, string)) {
+				for _, r := range a.Evidence.Roles {
+					var unused []string
+					for _, s := range r.Services {
+						if s.LastAccessed.IsZero() || cfg.Now.Sub(s.LastAccessed) > cfg.RoleUnused {
+							unused = append(unused, s.Namespace)
+						}
+					}
+					if len(unused) > 0 && len(unused) < len(r.Services)+1 {
+						sort.Strings(unused)
+						report(r.ARN, fmt.Sprintf("role %s may drop %s (not accessed in %d days)", r.Name, strings.Join(unused, ", "), days(cfg.RoleUnused)))
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-011", Title: "Instance runs in a public subnet", Severity: finding.Medium,
+			Remediation: "Move instances that are not public endpoints to private subnets behind a load balancer or NAT.",
+			Checklist:   stepNetwork,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, i := range a.Evidence.Instances {
+					if i.PublicSubnet && i.State != "stopped" {
+						report(i.ARN, "instance "+i.ID+" is in subnet "+i.SubnetID+", which routes to an internet gateway")
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-012", Title: "No backup plan in the account", Severity: finding.Medium,
+			Remediation: "Create AWS Backup plans for the account's data, with a copy to another account or region.",
+			Checklist:   stepBackups,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				if len(a.Evidence.ServiceRegions["backup"]) > 0 && len(a.State.BackupPlans) == 0 && hasData(a.State) {
+					report(accountARN(a.ID), "the account holds data (buckets, databases or volumes) and has no backup plan in the regions read")
+				}
+			},
+		},
+	}
+}
+
+// hasData reports whether the state holds data worth a backup.
+func hasData(s *cloud.State) bool {
+	return len(s.S3Buckets)+len(s.RDSInstances)+len(s.RDSClusters)+len(s.DynamoDBTables)+len(s.EBSVolumes)+len(s.EFSFileSystems)+len(s.EC2Instances) > 0
+}
+
+// maskKey shows an access key id's first four and last four characters.
+func maskKey(id string) string {
+	if len(id) < 12 {
+		return id
+	}
+	return id[:4] + "…" + id[len(id)-4:]
+}
+
+// guardrailActions are the actions the checklist says an SCP must deny.
+var guardrailActions = []string{"cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "guardduty:DeleteDetector", "organizations:LeaveOrganization"}
+
+// OrgRules are the rules run once per Organization.
+func OrgRules() []Rule {
+	return []Rule{
+		{
+			ID: "AWS-ORG-001", Title: "No service control policy denies a guardrail action", Severity: finding.High,
+			Remediation: "Attach an SCP to the root (or every OU) that denies cloudtrail:StopLogging, cloudtrail:DeleteTrail, guardduty:DeleteDetector and organizations:LeaveOrganization.",
+			CIS:         []string{"2.1.2"}, Checklist: stepInventory,
+			CheckOrg: func(res *aws.Result, _ Config, report func(string, string)) {
+				if res.Org.SCPs == nil {
+					return // not read
+				}
+				for _, action := range guardrailActions {
+					if !scpDenies(res.Org.SCPs, action) {
+						report(orgARN(res.Org), "no attached SCP denies "+action)
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ORG-002", Title: "Security services have no delegated administrator outside the management account", Severity: finding.Medium,
+			Remediation: "Register a dedicated security account as delegated administrator for GuardDuty, Security Hub and Access Analyzer.",
+			CIS:         []string{"2.1.6"}, Checklist: stepInventory,
+			CheckOrg: func(res *aws.Result, _ Config, report func(string, string)) {
+				for _, svc := range []string{"guardduty.amazonaws.com", "securityhub.amazonaws.com", "access-analyzer.amazonaws.com"} {
+					admins := res.Org.DelegatedAdmins[svc]
+					if len(admins) == 0 {
+						report(orgARN(res.Org)+"/"+svc, svc+" has no delegated administrator")
+					} else if slices.Contains(admins, res.Org.ManagementAccountID) {
+						report(orgARN(res.Org)+"/"+svc, svc+" is administered from the management account")
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ORG-003", Title: "No organization trail", Severity: finding.High,
+			Remediation: "Create a multi-region organization trail in the management account, logging to a bucket in a log archive account.",
+			CIS:         []string{"4.1"}, Checklist: stepVisibility,
+			CheckOrg: func(res *aws.Result, _ Config, report func(string, string)) {
+				for _, a := range res.Accounts {
+					for _, t := range a.Evidence.Trails {
+						if t.Organization && t.MultiRegion && t.Logging {
+							return
+						}
+					}
+				}
+				report(orgARN(res.Org), "no logging multi-region organization trail was found")
+			},
+		},
+		{
+			ID: "AWS-ORG-004", Title: "CloudTrail logs are stored in the account they record", Severity: finding.Medium,
+			Remediation: "Send the trail to a bucket in a separate log archive account, so an intruder in the recorded account cannot delete the evidence.",
+			Checklist:   stepVisibility,
+			CheckOrg: func(res *aws.Result, _ Config, report func(string, string)) {
+				for _, a := range res.Accounts {
+					own := map[string]bool{}
+					for _, b := range a.State.S3Buckets {
+						own[b.Name.Val] = true
+					}
+					for _, t := range a.Evidence.Trails {
+						if own[t.BucketName] {
+							report(t.ARN, "trail "+t.Name+" writes to bucket "+t.BucketName+" in its own account "+a.ID)
+						}
+					}
+				}
+			},
+		},
+	}
+}
+
+func orgARN(o *aws.Organization) string {
+	return "arn:aws:organizations::" + o.ManagementAccountID + ":organization/" + o.ID
+}
+
+// scpDenies reports whether an attached SCP denies action without conditions.
+func scpDenies(scps []aws.SCP, action string) bool {
+	for _, p := range scps {
+		if len(p.Targets) == 0 || !p.Document.Known {
+			continue
+		}
+		for _, st := range p.Document.Statements {
+			if !strings.EqualFold(st.Effect, "Deny") || st.HasCondition() {
+				continue
+			}
+			for _, a := range st.Actions {
+				if actionMatches(a, action) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// actionMatches reports whether an IAM action pattern (with * and ?)
+// matches action, case-insensitively.
+func actionMatches(pattern, action string) bool {
+	return wildcard(strings.ToLower(pattern), strings.ToLower(action))
+}
+
+func wildcard(p, s string) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if wildcard(p[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+		default:
+			if s == "" || s[0] != p[0] {
+				return false
+			}
+		}
+		p, s = p[1:], s[1:]
+	}
+	return s == ""
+}

@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/guardduty"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/palisade-sec/palisade/internal/awstest"
+	"github.com/palisade-sec/palisade/internal/cloud/aws/awsfake"
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/report"
+)
+
+// awsEnv points the SDK's standard credential chain at fixed test
+// credentials and nothing else (no shared files, no instance metadata).
+func awsEnv(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_REGION", "")
+}
+
+// seed is an SDK configuration for seeding an emulator.
+func seedConfig(url string) sdk.Config {
+	return awstest.Config(url, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+}
+
+// checker returns a function that fails t on a non-nil error.
+func checker(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// defaultVPC returns the emulator's default VPC id.
+func defaultVPC(t *testing.T, ctx context.Context, ec *ec2.Client) *string {
+	t.Helper()
+	out, err := ec.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: []ec2types.Filter{{Name: sdk.String("is-default"), Values: []string{"true"}}}})
+	if err != nil || len(out.Vpcs) == 0 {
+		t.Fatalf("default VPC: %v", err)
+	}
+	return out.Vpcs[0].VpcId
+}
+
+// seedVulnerable creates the account the acceptance test audits: an IAM
+// user with an access key, a public bucket without Block Public Access, a
+// security group open to the world on 22 and 5432, no trail, no GuardDuty.
+func seedVulnerable(t *testing.T, url string) {
+	ctx := awstest.Background(t)
+	cfg := seedConfig(url)
+	chk := checker(t)
+	ic := iam.NewFromConfig(cfg)
+	chk(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: sdk.String("deploy-bot")}))
+	chk(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: sdk.String("deploy-bot")}))
+	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	chk(sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdk.String("acme-public-assets")}))
+	chk(sc.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdk.String("acme-public-assets"), ACL: s3types.BucketCannedACLPublicRead}))
+	ec := ec2.NewFromConfig(cfg)
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: sdk.String("db-and-ssh"), Description: sdk.String("legacy"), VpcId: defaultVPC(t, ctx, ec)})
+	chk(sg, err)
+	world := []ec2types.IpRange{{CidrIp: sdk.String("0.0.0.0/0")}}
+	chk(ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
+		{IpProtocol: sdk.String("tcp"), FromPort: sdk.Int32(22), ToPort: sdk.Int32(22), IpRanges: world},
+		{IpProtocol: sdk.String("tcp"), FromPort: sdk.Int32(5432), ToPort: sdk.Int32(5432), IpRanges: world},
+	}}))
+}
+
+// seedHardened creates an account with none of those weaknesses: no IAM
+// users, a private bucket with Block Public Access, a security group open
+// only to the VPC range, a logging multi-region trail, GuardDuty in every
+// region.
+func seedHardened(t *testing.T, url string) {
+	ctx := awstest.Background(t)
+	cfg := seedConfig(url)
+	chk := checker(t)
+	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	on := sdk.Bool(true)
+	for _, b := range []string{"acme-data", "acme-trail-logs"} {
+		chk(sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdk.String(b)}))
+		chk(sc.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: sdk.String(b), PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: on, BlockPublicPolicy: on, IgnorePublicAcls: on, RestrictPublicBuckets: on}}))
+	}
+	ec := ec2.NewFromConfig(cfg)
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: sdk.String("web"), Description: sdk.String("HTTPS from the VPC"), VpcId: defaultVPC(t, ctx, ec)})
+	chk(sg, err)
+	chk(ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
+		{IpProtocol: sdk.String("tcp"), FromPort: sdk.Int32(443), ToPort: sdk.Int32(443), IpRanges: []ec2types.IpRange{{CidrIp: sdk.String("10.0.0.0/8")}}},
+	}}))
+	ct := cloudtrail.NewFromConfig(cfg)
+	chk(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: sdk.String("org"), S3BucketName: sdk.String("acme-trail-logs"), IsMultiRegionTrail: on, EnableLogFileValidation: on}))
+	chk(ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: sdk.String("org")}))
+	regions, err := ec.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+	chk(regions, err)
+	for _, r := range regions.Regions {
+		gd := guardduty.NewFromConfig(cfg, func(o *guardduty.Options) { o.Region = sdk.ToString(r.RegionName) })
+		chk(gd.CreateDetector(ctx, &guardduty.CreateDetectorInput{Enable: on}))
+	}
+}
+
+// auditAt runs palisade at a given clock and returns the decoded report.
+func auditAt(t *testing.T, now time.Time, env map[string]string, args ...string) (report.Report, run) {
+	t.Helper()
+	a := testApp(t.TempDir(), env)
+	a.Now = func() time.Time { return now }
+	code := a.Run(context.Background(), args)
+	r := run{code, a.Stdout.(*bytes.Buffer).String(), a.Stderr.(*bytes.Buffer).String()}
+	if r.code != 0 {
+		t.Fatalf("palisade %v: exit %d\n%s", args, r.code, r.stderr)
+	}
+	return decodeReport(t, r.stdout), r
+}
+
+// weaknesses are the five the acceptance test plants, each as the rule
+// that must report it, the resource it must name, and the checklist step.
+var weaknesses = []struct {
+	what, rule, resource, step string
+}{
+	{"IAM user with an old access key", "AWS-ACCT-007", "arn:aws:iam::123456789012:user/deploy-bot", "AWS 5: Secure IAM Access"},
+	{"public bucket without Block Public Access", "AWS-S3-001", "arn:aws:s3:::acme-public-assets", "AWS 3: Turn on S3 Block Public Access"},
+	{"security group open to the world on 22", "AWS-VPC-001", "security-group/", "AWS 10: Secure Network Communication"},
+	{"security group open to the world on 5432", "AWS-VPC-002", "security-group/", "AWS 6: Reduce attack surface and mitigate compromises"},
+	{"no CloudTrail", "AWS-ACCT-001", "arn:aws:cloudtrail:us-east-1:123456789012:", "AWS 3: Visibility and Initial Remediation"},
+	{"no GuardDuty", "AWS-ACCT-002", "arn:aws:guardduty:us-east-1:123456789012:", "AWS 3: Visibility and Initial Remediation"},
+}
+
+func hasStep(refs []finding.Reference, step string) bool {
+	for _, r := range refs {
+		if r.Type == "checklist" && r.ID == step {
+			return true
+		}
+	}
+	return false
+}
+
+func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) {
+	// moto_server inherits the environment: start it before awsEnv.
+	vulnURL, hardURL := awstest.Moto(t), awstest.Moto(t)
+	awsEnv(t)
+	// moto stamps access keys with the time of creation and cannot backdate
+	// them, so the audit's clock runs 120 days ahead instead.
+	later := time.Now().Add(120 * 24 * time.Hour)
+
+	seedVulnerable(t, vulnURL)
+	vulnFake := &awsfake.Lacking{}
+	vulnSrv := httptest.NewServer(vulnFake)
+	defer vulnSrv.Close()
+	env := map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": vulnSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": vulnSrv.URL}
+	rep, _ := auditAt(t, later, env, "aws", "audit", "--endpoint-url", vulnURL, "--region", "us-east-1", "--format", "json", "--no-store")
+	if rep.Scan.Target != "aws:123456789012" {
+		t.Errorf("target %q", rep.Scan.Target)
+	}
+	for _, w := range weaknesses {
+		found := false
+		for _, f := range rep.Findings {
+			if f.RuleID == w.rule && strings.Contains(f.Resource, w.resource) {
+				if !hasStep(f.References, w.step) {
+					t.Errorf("%s: %s has references %+v, want checklist %q", w.what, w.rule, f.References, w.step)
+				}
+				if f.Category != "posture" {
+					t.Errorf("%s: category %q", w.what, f.Category)
+				}
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("vulnerable account: %s not reported (want %s on %s)", w.what, w.rule, w.resource)
+		}
+	}
+	if vulnFake.Requests == 0 {
+		t.Error("the S3 Control / Access Analyzer double was never asked")
+	}
+
+	seedHardened(t, hardURL)
+	hardFake := &awsfake.Lacking{AccountBPA: &[4]bool{true, true, true, true}, Analyzers: []string{"ACCOUNT"}}
+	hardSrv := httptest.NewServer(hardFake)
+	defer hardSrv.Close()
+	env = map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": hardSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": hardSrv.URL}
+	rep, _ = auditAt(t, later, env, "aws", "audit", "--endpoint-url", hardURL, "--region", "us-east-1", "--format", "json", "--no-store")
+	planted := []string{"AWS-ACCT-007", "AWS-ACCT-008", "AWS-IAM-003", "AWS-IAM-004", "AWS-S3-001", "AWS-S3-006", "AWS-S3-013", "AWS-VPC-001", "AWS-VPC-002", "AWS-ACCT-001", "AWS-ACCT-002", "AWS-ACCT-003"}
+	for _, f := range rep.Findings {
+		if slices.Contains(planted, f.RuleID) {
+			t.Errorf("hardened account: unexpected %s on %s: %s", f.RuleID, f.Resource, f.Message)
+		}
+	}
+	if len(rep.Findings) == 0 {
+		t.Error("hardened account: no findings at all; the audit cannot have read it")
+	}
+}
