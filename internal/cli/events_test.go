@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/awstest"
 	"github.com/palisade-sec/palisade/internal/detect"
+	"github.com/palisade-sec/palisade/internal/detect/ingest"
 )
 
 func stratusLogs(t *testing.T) string {
@@ -260,6 +263,25 @@ func TestEventsIngestUsage(t *testing.T) {
 	} {
 		if r := palisade(t, dir, nil, args...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (usage): %s", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestIngestTableReportsTimeToIdentify(t *testing.T) {
+	base := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	var alerts []detect.Alert
+	for i, tti := range []time.Duration{30 * time.Second, 2 * time.Minute, 5 * time.Minute} {
+		alerts = append(alerts, detect.Alert{RuleID: fmt.Sprintf("PAL-T-%d", i), Title: "t", EventCount: 1,
+			FirstSeen: base, EventTime: base, IngestTime: base.Add(tti / 2), AlertTime: base.Add(tti)})
+	}
+	var b bytes.Buffer
+	if err := writeIngestTable(&b, alerts, ingest.Stats{Objects: 2, Events: 10}, ingest.PipelineStats{Events: 8, Duplicates: 2, Alerts: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"2 objects, 0 messages, 0 findings, 10 events (8 new, 2 already seen), 3 alerts",
+		"time to identify (alert time - event time): p50 2m0s  p90 2m0s  max 5m0s"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
 	}
 }
