@@ -323,11 +323,23 @@ func extractFile(ctx context.Context, fsys scalibrfs.FS, root string, j job, opt
 			return nil, err
 		}
 	}
+	direct, told := directNames(fsys, j.ex.Name(), j.path)
 	for _, p := range inv.Packages {
 		pkg, keep := convert(p, j, goInfo, opts)
-		if keep {
-			pkgs = append(pkgs, pkg)
+		if !keep {
+			continue
 		}
+		if j.ex.Name() == pomxml.Name {
+			// pom.xml lists only what the project declares.
+			pkg.Relation = RelationDirect
+		}
+		if told && pkg.Relation == RelationUnknown {
+			pkg.Relation = RelationIndirect
+			if direct[pkg.Name] {
+				pkg.Relation = RelationDirect
+			}
+		}
+		pkgs = append(pkgs, pkg)
 	}
 	return pkgs, nil
 }
