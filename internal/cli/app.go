@@ -140,6 +140,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newDetectCmd(a),
 		newAWSCmd(a, g),
 		newEventsCmd(a, g),
+		newDepsCmd(a),
 	)
 	return root
 }
