@@ -12,7 +12,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/palisade-sec/palisade/internal/cloud"
 	"github.com/palisade-sec/palisade/internal/cloud/aws"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
@@ -50,7 +49,12 @@ func DefaultConfig(now time.Time) Config {
 // order, and the collection errors as lines for the report.
 func Run(res *aws.Result, cfg Config) ([]finding.Finding, []string) {
 	var out []finding.Finding
-	rules := posture.RulesFor(cfg.Posture)
+	var rules []posture.Rule
+	for _, r := range posture.RulesFor(cfg.Posture) {
+		if !iacOnly[r.ID] {
+			rules = append(rules, r)
+		}
+	}
 	for _, acct := range res.Accounts {
 		posture.Evaluate(acct.State, rules, func(r posture.Result) {
 			f := r.Finding(Scanner, finding.Posture)
@@ -88,6 +92,11 @@ func Run(res *aws.Result, cfg Config) ([]finding.Finding, []string) {
 	}
 	return out, errs
 }
+
+// iacOnly are posture rules about how code is written, which say nothing
+// about a live account (every account has a default VPC; only code should
+// not manage it).
+var iacOnly = map[string]bool{"AWS-VPC-014": true}
 
 // Rule is an account- or organization-level check over live evidence.
 type Rule struct {
@@ -130,14 +139,4 @@ func accountARN(id string) string { return "arn:aws:iam::" + id + ":root" }
 // regionARN is the ARN findings about a service in one region carry.
 func regionARN(service, region, account string) string {
 	return fmt.Sprintf("arn:aws:%s:%s:%s:", service, region, account)
-}
-
-// resourceOf finds a resource of the state by address.
-func resourceOf(s *cloud.State, address string) cloud.Resource {
-	for _, r := range s.All() {
-		if r.Base().Address == address {
-			return r
-		}
-	}
-	return nil
 }
