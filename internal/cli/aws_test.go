@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -205,5 +207,141 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 	}
 	if len(rep.Findings) == 0 {
 		t.Error("hardened account: no findings at all; the audit cannot have read it")
+	}
+}
+
+func TestAWSAuditDriftAgainstTerraform(t *testing.T) {
+	url := awstest.Moto(t)
+	awsEnv(t)
+	seedVulnerable(t, url)
+	dir := t.TempDir()
+	writeFile(t, dir+"/infra/main.tf", `resource "aws_s3_bucket" "assets" {
+  bucket = "acme-public-assets"
+}
+
+resource "aws_security_group" "db" {
+  name        = "db-and-ssh"
+  description = "legacy"
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8"]
+  }
+}
+`)
+	fake := httptest.NewServer(&awsfake.Lacking{})
+	defer fake.Close()
+	env := map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": fake.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": fake.URL}
+	a := testApp(dir, env)
+	code := a.Run(context.Background(), []string{"aws", "audit", "--endpoint-url", url, "--regions", "us-east-1", "--format", "json", "--no-store", "--iac", "infra"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, a.Stderr.(*bytes.Buffer).String())
+	}
+	rep := decodeReport(t, a.Stdout.(*bytes.Buffer).String())
+	var got []string
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.RuleID, "AWS-DRIFT-") {
+			got = append(got, f.RuleID+": "+f.Message)
+		}
+	}
+	want := []string{
+		"AWS-DRIFT-001: IAM user deploy-bot is not declared in the IaC",
+		"AWS-DRIFT-002: security group db-and-ssh: rule ingress tcp 22-22 0.0.0.0/0 exists live only",
+		"AWS-DRIFT-002: security group db-and-ssh: rule ingress tcp 5432-5432 0.0.0.0/0 exists live only",
+		"AWS-DRIFT-002: security group db-and-ssh: rule ingress tcp 22-22 10.0.0.0/8 is declared but missing live",
+	}
+	for _, w := range want {
+		ok := false
+		for _, g := range got {
+			ok = ok || strings.HasPrefix(g, w)
+		}
+		if !ok {
+			t.Errorf("missing drift %q in %q", w, got)
+		}
+	}
+	for _, g := range got {
+		if strings.Contains(g, "acme-public-assets is not declared") {
+			t.Errorf("a bucket declared in code reported unmanaged: %s", g)
+		}
+	}
+}
+
+func TestAWSFixIsADryRunUntilConfirmed(t *testing.T) {
+	url := awstest.Moto(t)
+	awsEnv(t)
+	seedVulnerable(t, url)
+	ctx := awstest.Background(t)
+	cfg := seedConfig(url)
+	ec := ec2.NewFromConfig(cfg)
+	ami, err := ec.DescribeImages(ctx, &ec2.DescribeImagesInput{Owners: []string{"amazon"}})
+	if err != nil || len(ami.Images) == 0 {
+		t.Fatalf("images: %v", err)
+	}
+	started, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: ami.Images[0].ImageId, MinCount: sdk.Int32(1), MaxCount: sdk.Int32(1),
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeInstance, Tags: []ec2types.Tag{{Key: sdk.String("env"), Value: sdk.String("test")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := sdk.ToString(started.Instances[0].InstanceId)
+
+	dir := t.TempDir()
+	fake := httptest.NewServer(&awsfake.Lacking{})
+	defer fake.Close()
+	env := map[string]string{"PALISADE_DB": dir + "/p.db", "AWS_ENDPOINT_URL_S3_CONTROL": fake.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": fake.URL}
+	exec := func(stdin string, args ...string) run {
+		a := testApp(dir, env)
+		a.Stdin = strings.NewReader(stdin)
+		code := a.Run(context.Background(), args)
+		return run{code, a.Stdout.(*bytes.Buffer).String(), a.Stderr.(*bytes.Buffer).String()}
+	}
+	if r := exec("", "aws", "audit", "--endpoint-url", url, "--regions", "us-east-1", "--format", "json"); r.code != 0 {
+		t.Fatalf("audit exit %d: %s", r.code, r.stderr)
+	}
+	openRules := func() []string {
+		out, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: sdk.String("group-name"), Values: []string{"db-and-ssh"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var open []string
+		for _, p := range out.SecurityGroups[0].IpPermissions {
+			for _, r := range p.IpRanges {
+				if sdk.ToString(r.CidrIp) == "0.0.0.0/0" {
+					open = append(open, fmt.Sprint(sdk.ToInt32(p.FromPort)))
+				}
+			}
+		}
+		return open
+	}
+
+	dry := exec("", "aws", "fix", "--endpoint-url", url, "--region", "us-east-1", "--rule", "AWS-VPC-001", "--stop-tagged", "env=test")
+	if dry.code != 0 || !strings.Contains(dry.stdout, "Dry run") || !strings.Contains(dry.stdout, "revoke ingress from the internet on tcp 22-22, tcp 5432-5432") || !strings.Contains(dry.stdout, "stop instance "+instance) {
+		t.Fatalf("dry run exit %d:\n%s%s", dry.code, dry.stdout, dry.stderr)
+	}
+	if len(openRules()) != 2 {
+		t.Fatal("the dry run changed the security group")
+	}
+	refused := exec("no\n", "aws", "fix", "--endpoint-url", url, "--region", "us-east-1", "--rule", "AWS-VPC-001", "--apply")
+	if refused.code != ExitError || len(openRules()) != 2 {
+		t.Fatalf("apply without \"yes\": exit %d, open rules %v", refused.code, openRules())
+	}
+	applied := exec("yes\n", "aws", "fix", "--endpoint-url", url, "--region", "us-east-1", "--rule", "AWS-VPC-001", "--stop-tagged", "env=test", "--apply")
+	if applied.code != 0 || len(openRules()) != 0 {
+		t.Fatalf("apply: exit %d, open rules %v\n%s%s", applied.code, openRules(), applied.stdout, applied.stderr)
+	}
+	st, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{instance}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Reservations[0].Instances[0].State.Name; s != ec2types.InstanceStateNameStopped && s != ec2types.InstanceStateNameStopping {
+		t.Errorf("tagged test instance is %s after fix", s)
+	}
+	log, err := os.ReadFile(dir + "/palisade-fix.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"actor":"arn:aws:`) || !strings.Contains(lines[0], `"result":"applied"`) || !strings.Contains(lines[0], `"kind":"revoke-open-ingress"`) {
+		t.Errorf("fix log:\n%s", log)
 	}
 }
