@@ -19,6 +19,8 @@ type Refs struct {
 	Checklist string
 	// CWE are weakness ids such as "CWE-311", where one applies.
 	CWE []string
+	// URLs point at further reading (custom rules use them).
+	URLs []string
 }
 
 // Remediation says how to fix a finding, in prose and as snippets.
@@ -100,6 +102,9 @@ func (res Result) Finding(scanner string, category finding.Category) finding.Fin
 	}
 	for _, id := range r.Refs.CWE {
 		f.References = append(f.References, finding.Reference{Type: finding.RefCWE, ID: id})
+	}
+	for _, u := range r.Refs.URLs {
+		f.References = append(f.References, finding.Reference{Type: finding.RefURL, ID: u, URL: u})
 	}
 	return f
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/cloud/iac/terraform"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/posture/custom"
 )
 
 // Scanner is the scanner name findings carry.
@@ -31,6 +32,11 @@ type Options struct {
 	VarFiles []string
 	// Rules to run; nil means posture.Rules().
 	Rules []posture.Rule
+	// RulesDir, when set, is a folder of custom rule files (YAML with CEL
+	// conditions, see docs/policy.md) run in addition to Rules. A broken
+	// rule is a problem and the others still run; a missing folder stops
+	// the scan.
+	RulesDir string
 }
 
 // Stats counts what a scan looked at.
@@ -41,6 +47,8 @@ type Stats struct {
 	TemplateResources  int
 	Findings           int
 	Problems           int
+	// CustomRules counts the custom rules loaded from Options.RulesDir.
+	CustomRules int
 }
 
 // Load reads every Terraform directory and CloudFormation template under
@@ -121,13 +129,37 @@ func Load(ctx context.Context, root string, opts Options, problem func(path stri
 // Scan loads root and emits one finding per rule violation. Paths in
 // findings are relative to root, with forward slashes.
 func Scan(ctx context.Context, root string, opts Options, emit func(finding.Finding), problem func(path string, err error)) (Stats, error) {
+	rules := opts.Rules
+	if rules == nil {
+		rules = posture.Rules()
+	}
+	var extra []posture.Rule
+	var ruleProblems []error
+	if opts.RulesDir != "" {
+		env, err := custom.NewEnv()
+		if err != nil {
+			return Stats{}, err
+		}
+		extra, ruleProblems, err = env.LoadDir(opts.RulesDir, rules)
+		if err != nil {
+			return Stats{}, err
+		}
+	}
 	state, stats, err := Load(ctx, root, opts, problem)
 	if err != nil {
 		return stats, err
 	}
-	rules := opts.Rules
-	if rules == nil {
-		rules = posture.Rules()
+	for _, p := range ruleProblems {
+		stats.Problems++
+		path := custom.ErrorFile(p)
+		if path == "" {
+			path = opts.RulesDir
+		}
+		problem(path, p)
+	}
+	stats.CustomRules = len(extra)
+	if len(extra) > 0 {
+		rules = append(append([]posture.Rule(nil), rules...), extra...)
 	}
 	posture.Evaluate(state, rules, func(r posture.Result) {
 		f := r.Finding(Scanner, finding.Misconfiguration)

@@ -169,3 +169,32 @@ func FuzzTerraform(f *testing.F) {
 		terraform.State(rs)
 	})
 }
+
+func TestScanRunsCustomRulesFromRulesDir(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"main.tf":        "resource \"aws_ebs_volume\" \"v\" {\n  encrypted = true\n  size      = 2000\n}\n",
+		"stack.yaml":     "Resources:\n  V:\n    Type: AWS::EC2::Volume\n    Properties:\n      Encrypted: true\n      Size: 10\n",
+		"rules/big.yaml": "id: ACME-EBS-001\ntitle: Volume is not encrypted\nseverity: medium\nresource_types: [ebs_volume]\nexpression: resource.encrypted == true && resource.address.startsWith('aws_')\nmessage: \"'custom rule on ' + resource.address\"\n",
+		"rules/bad.yaml": "id: ACME-BAD-001\ntitle: t\nseverity: low\nresource_types: [ebs_volume]\nexpression: resource.nope\n",
+	})
+	var got []string
+	var problems []string
+	st, err := Scan(context.Background(), root, Options{RulesDir: filepath.Join(root, "rules")}, func(f finding.Finding) {
+		if strings.HasPrefix(f.RuleID, "ACME") {
+			got = append(got, f.RuleID+"@"+f.Location.Path+":"+strconv.Itoa(f.Location.StartLine)+" "+f.Message)
+		}
+	}, func(p string, err error) { problems = append(problems, err.Error()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "|") != "ACME-EBS-001@main.tf:2 custom rule on aws_ebs_volume.v" {
+		t.Errorf("custom findings %q", got)
+	}
+	if st.CustomRules != 1 || len(problems) != 1 || !strings.Contains(problems[0], filepath.Join(root, "rules", "bad.yaml")+":5: invalid rule file") {
+		t.Errorf("custom rules %d, problems %q", st.CustomRules, problems)
+	}
+	if _, err := Scan(context.Background(), root, Options{RulesDir: filepath.Join(root, "missing")}, func(finding.Finding) {}, func(string, error) {}); err == nil {
+		t.Error("a missing rules folder did not stop the scan")
+	}
+}
