@@ -186,22 +186,26 @@ func cleanCell(s string) string {
 
 // registryEndpoints resolves registry base URLs: --registry flags, then
 // $GOPROXY's first entry and $npm_config_registry, then the public
-// registries. Only http and https URLs are accepted.
+// registries. A flag must be an http or https URL; an environment value
+// that is not one (GOPROXY=off, direct or file://...) switches Go lookups
+// off, or leaves npm on its default.
 func registryEndpoints(a *App, flags map[string]string) (registry.Endpoints, error) {
 	ep := registry.DefaultEndpoints()
 	if gp := a.Getenv("GOPROXY"); gp != "" {
 		first := strings.FieldsFunc(gp, func(r rune) bool { return r == ',' || r == '|' })
-		switch {
-		case len(first) == 0 || first[0] == "off" || first[0] == "direct":
-			ep.GoProxy = ""
-		default:
-			ep.GoProxy = first[0]
+		ep.GoProxy = ""
+		if len(first) > 0 && httpURL(first[0]) {
+			ep.GoProxy = strings.TrimSuffix(first[0], "/")
 		}
 	}
-	if r := a.Getenv("npm_config_registry"); r != "" {
-		ep.Npm = r
+	if r := a.Getenv("npm_config_registry"); httpURL(r) {
+		ep.Npm = strings.TrimSuffix(r, "/")
 	}
 	for eco, u := range flags {
+		if !httpURL(u) {
+			return ep, usageErrorf("--registry %s=%q: want an http or https URL", eco, u)
+		}
+		u = strings.TrimSuffix(u, "/")
 		switch eco {
 		case "Go", "go":
 			ep.GoProxy = u
@@ -219,15 +223,11 @@ func registryEndpoints(a *App, flags map[string]string) (registry.Endpoints, err
 			return ep, usageErrorf("--registry %s: unknown ecosystem (want Go, npm, PyPI, crates.io, RubyGems or Maven)", eco)
 		}
 	}
-	for _, p := range []*string{&ep.GoProxy, &ep.Npm, &ep.PyPI, &ep.Crates, &ep.RubyGems, &ep.Maven} {
-		if *p == "" {
-			continue
-		}
-		u, err := url.Parse(*p)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return ep, usageErrorf("registry URL %q: want an http or https URL", *p)
-		}
-		*p = strings.TrimSuffix(*p, "/")
-	}
 	return ep, nil
+}
+
+// httpURL reports whether s is an absolute http or https URL.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

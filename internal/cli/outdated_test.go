@@ -18,11 +18,11 @@ import (
 func fakeRegistry(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	answers := map[string]string{
-		"/npm/express":                  `{"dist-tags":{"latest":"4.19.2"},"versions":{"4.18.2":{},"4.18.3":{},"4.19.2":{}},"time":{"4.19.2":"2024-03-25T00:00:00.000Z"}}`,
-		"/npm/jest":                     `{"dist-tags":{"latest":"29.7.0"},"versions":{"29.7.0":{}},"time":{"29.7.0":"2023-09-12T00:00:00.000Z"}}`,
-		"/npm/accepts":                  `{"dist-tags":{"latest":"1.3.8"},"versions":{"1.3.8":{}},"time":{"1.3.8":"2022-02-02T00:00:00.000Z"}}`,
-		"/go/golang.org/x/text/@latest": `{"Version":"v0.16.0","Time":"2024-06-05T00:00:00Z"}`,
-		"/go/golang.org/x/text/@v/list": "v0.14.0\nv0.15.0\nv0.16.0\n",
+		"/npm/express":                          `{"dist-tags":{"latest":"4.19.2"},"versions":{"4.18.2":{},"4.18.3":{},"4.19.2":{}},"time":{"4.19.2":"2024-03-25T00:00:00.000Z"}}`,
+		"/npm/jest":                             `{"dist-tags":{"latest":"29.7.0"},"versions":{"29.7.0":{}},"time":{"29.7.0":"2023-09-12T00:00:00.000Z"}}`,
+		"/npm/accepts":                          `{"dist-tags":{"latest":"1.3.8"},"versions":{"1.3.8":{}},"time":{"1.3.8":"2022-02-02T00:00:00.000Z"}}`,
+		"/go/golang.org/x/text/@v/v0.16.0.info": `{"Version":"v0.16.0","Time":"2024-06-05T00:00:00Z"}`,
+		"/go/golang.org/x/text/@v/list":         "v0.14.0\nv0.15.0\nv0.16.0\n",
 	}
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +131,7 @@ func TestDepsOutdatedErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown ecosystem in --registry", []string{"--registry", "NuGet=http://127.0.0.1:1"}, 2, "unknown ecosystem"},
+		{"registry URL without a host", []string{"--registry", "npm=http://"}, 2, "http or https"},
 		{"registry URL that is not http", []string{"--registry", "npm=file:///etc"}, 2, "http or https"},
 		{"bad format", []string{"--format", "sarif"}, 2, "want table or json"},
 		{"too many workers", []string{"--workers", "1000"}, 2, "1 to 64"},
@@ -156,6 +157,7 @@ func TestRegistryEndpointsFromEnvironment(t *testing.T) {
 		{"pipe separator and trailing slash", "http://127.0.0.1:9/|https://proxy.golang.org", "http://127.0.0.1:9"},
 		{"off disables Go lookups", "off", ""},
 		{"direct disables Go lookups", "direct", ""},
+		{"a file proxy disables Go lookups", "file:///srv/goproxy", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := testApp(t.TempDir(), map[string]string{"GOPROXY": tc.goproxy, "npm_config_registry": "http://127.0.0.1:8/npm/"})

@@ -21,10 +21,10 @@ var outdatedNow = time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
 func outdatedRegistry(t *testing.T) (*registry.Client, func() []string) {
 	t.Helper()
 	answers := map[string]string{
-		"/go/golang.org/x/text/@latest":      `{"Version":"v0.16.0","Time":"2024-06-05T00:00:00Z"}`,
-		"/go/golang.org/x/text/@v/list":      "v0.14.0\nv0.15.0\nv0.16.0\n",
-		"/go/github.com/spf13/cobra/@latest": `{"Version":"v1.8.1","Time":"2024-06-01T00:00:00Z"}`,
-		"/go/github.com/spf13/cobra/@v/list": "v1.8.0\nv1.8.1\n",
+		"/go/golang.org/x/text/@v/v0.16.0.info":     `{"Version":"v0.16.0","Time":"2024-06-05T00:00:00Z"}`,
+		"/go/golang.org/x/text/@v/list":             "v0.14.0\nv0.15.0\nv0.16.0\n",
+		"/go/github.com/spf13/cobra/@v/v1.8.1.info": `{"Version":"v1.8.1","Time":"2024-06-01T00:00:00Z"}`,
+		"/go/github.com/spf13/cobra/@v/list":        "v1.8.0\nv1.8.1\n",
 		"/npm/express": `{"dist-tags":{"latest":"4.19.2"},"versions":{"4.18.2":{},"4.18.3":{},"4.19.0":{},"4.19.1":{},"4.19.2":{},"5.0.0-beta.3":{}},
 			"time":{"4.19.2":"2024-03-25T00:00:00.000Z"}}`,
 		"/npm/jest":          `{"dist-tags":{"latest":"29.7.0"},"versions":{"29.7.0":{}},"time":{"29.7.0":"2023-09-12T00:00:00.000Z"}}`,

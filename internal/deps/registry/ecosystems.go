@@ -17,8 +17,11 @@ import (
 // errNoLatest means an answer parsed but named no latest release.
 var errNoLatest = errors.New("registry names no latest release")
 
-// goModule asks the module proxy for @latest (version and time) and @v/list
-// (every tagged version, without times).
+// goModule asks the module proxy as the go command does: the latest
+// release is the highest release in @v/list (the highest prerelease when
+// there is no release), its time comes from @v/<version>.info; @latest, an
+// endpoint proxies may leave out, is asked only when the list is empty (a
+// module with no tags, whose latest is a pseudo-version).
 func (c *Client) goModule(ctx context.Context, name string) (Info, error) {
 	if c.Endpoints.GoProxy == "" {
 		return Info{}, fmt.Errorf("%w Go: no module proxy (GOPROXY is off or direct)", ErrUnsupported)
@@ -28,24 +31,65 @@ func (c *Client) goModule(ctx context.Context, name string) (Info, error) {
 		return Info{}, fmt.Errorf("module path: %w", err)
 	}
 	base := c.Endpoints.GoProxy + "/" + esc
-	body, err := c.get(ctx, base+"/@latest", "")
-	if err != nil {
-		return Info{}, err
-	}
-	info, err := parseGoLatest(body)
-	if err != nil {
-		return Info{}, fmt.Errorf("%s/@latest: %w", base, err)
-	}
 	list, err := c.get(ctx, base+"/@v/list", "")
 	if err != nil {
 		return Info{}, err
 	}
-	info.Releases = parseGoList(list, info)
+	releases := parseGoList(list)
+	if len(releases) == 0 {
+		body, err := c.get(ctx, base+"/@latest", "")
+		if err != nil {
+			return Info{}, err
+		}
+		info, err := parseGoLatest(body)
+		if err != nil {
+			return Info{}, fmt.Errorf("%s/@latest: %w", base, err)
+		}
+		return info, nil
+	}
+	info := Info{Latest: goLatest(releases), Releases: releases}
+	escVersion, err := module.EscapeVersion("v" + info.Latest)
+	if err != nil {
+		return Info{}, fmt.Errorf("version %s: %w", info.Latest, err)
+	}
+	body, err := c.get(ctx, base+"/@v/"+escVersion+".info", "")
+	if err != nil {
+		return Info{}, err
+	}
+	at, err := parseGoLatest(body)
+	if err != nil {
+		return Info{}, fmt.Errorf("%s/@v/%s.info: %w", base, escVersion, err)
+	}
+	info.LatestPublished = at.LatestPublished
+	for i := range info.Releases {
+		if info.Releases[i].Version == info.Latest {
+			info.Releases[i].Published = at.LatestPublished
+		}
+	}
 	return info, nil
 }
 
-// parseGoLatest reads the proxy's {"Version": ..., "Time": ...} answer; the
-// version is returned without its leading "v".
+// goLatest picks the highest release, or the highest prerelease when the
+// module has no release, as the go command's "latest" query does.
+func goLatest(releases []Release) string {
+	best, bestPre := "", ""
+	for _, r := range releases {
+		if Prerelease("Go", r.Version) {
+			if bestPre == "" || Compare("Go", r.Version, bestPre) > 0 {
+				bestPre = r.Version
+			}
+		} else if best == "" || Compare("Go", r.Version, best) > 0 {
+			best = r.Version
+		}
+	}
+	if best == "" {
+		return bestPre
+	}
+	return best
+}
+
+// parseGoLatest reads the proxy's {"Version": ..., "Time": ...} answer to
+// @latest or @v/<version>.info; the version is returned without its leading "v".
 func parseGoLatest(body []byte) (Info, error) {
 	var doc struct {
 		Version string
@@ -61,9 +105,9 @@ func parseGoLatest(body []byte) (Info, error) {
 }
 
 // parseGoList reads the proxy's version list, one valid semantic version a
-// line; the latest release carries its time from @latest. Versions are
-// returned without the leading "v", as OSV and palisade's extraction write them.
-func parseGoList(body []byte, latest Info) []Release {
+// line. Versions are returned without the leading "v", as OSV and
+// palisade's extraction write them.
+func parseGoList(body []byte) []Release {
 	var out []Release
 	seen := map[string]bool{}
 	for _, line := range strings.Split(string(body), "\n") {
@@ -72,11 +116,7 @@ func parseGoList(body []byte, latest Info) []Release {
 			continue
 		}
 		seen[v] = true
-		r := Release{Version: strings.TrimPrefix(v, "v")}
-		if r.Version == latest.Latest {
-			r.Published = latest.LatestPublished
-		}
-		out = append(out, r)
+		out = append(out, Release{Version: strings.TrimPrefix(v, "v")})
 	}
 	return out
 }

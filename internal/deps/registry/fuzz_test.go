@@ -23,6 +23,6 @@ func FuzzParse(f *testing.F) {
 				info.Behind("npm", "1.0.0")
 			}
 		}
-		parseGoList(body, Info{Latest: "1.0.0"})
+		goLatest(parseGoList(body))
 	})
 }

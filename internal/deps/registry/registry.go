@@ -30,8 +30,9 @@ type Info struct {
 	Ecosystem string `json:"ecosystem"`
 	Name      string `json:"name"`
 	// Latest is the registry's latest stable release (npm's "latest" tag,
-	// PyPI's current version, crates.io's max stable version, the Go proxy's
-	// @latest, the highest RubyGems release, Maven's <release>).
+	// PyPI's current version, crates.io's max stable version, the highest
+	// release in the Go proxy's list, the highest RubyGems release, Maven's
+	// <release>).
 	Latest string `json:"latest"`
 	// LatestPublished is when Latest was published; zero when unknown. For
 	// Maven it is the metadata's lastUpdated, the time of the newest deploy.
@@ -42,7 +43,7 @@ type Info struct {
 
 // Endpoints are the base URLs of the registries, without a trailing slash.
 type Endpoints struct {
-	GoProxy  string // serves /<module>/@latest and /<module>/@v/list
+	GoProxy  string // serves /<module>/@v/list, /<module>/@v/<version>.info and /<module>/@latest
 	Npm      string // serves /<name>
 	PyPI     string // serves /pypi/<name>/json
 	Crates   string // serves /api/v1/crates/<name>

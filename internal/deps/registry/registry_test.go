@@ -15,8 +15,12 @@ import (
 // fakeRegistries serves one small answer per registry, as the real ones
 // shape them, under path prefixes /go, /npm, /pypi, /crates, /gems, /maven.
 var fakeRegistries = map[string]string{
-	"/go/github.com/!burnt!sushi/toml/@latest": `{"Version":"v1.4.0","Time":"2024-06-10T00:00:00Z"}`,
-	"/go/github.com/!burnt!sushi/toml/@v/list": "v1.2.0\nv1.3.0\nv1.3.1\nv1.4.0-rc.1\nv1.4.0\nnot-a-version\n",
+	"/go/github.com/!burnt!sushi/toml/@v/v1.4.0.info": `{"Version":"v1.4.0","Time":"2024-06-10T00:00:00Z"}`,
+	"/go/github.com/!burnt!sushi/toml/@v/list":        "v1.2.0\nv1.3.0\nv1.3.1\nv1.4.0\nv1.5.0-rc.1\nnot-a-version\n",
+	"/go/example.com/untagged/@v/list":                "",
+	"/go/example.com/untagged/@latest":                `{"Version":"v0.0.0-20240101000000-abcdefabcdef","Time":"2024-01-01T00:00:00Z"}`,
+	"/go/example.com/pre/@v/list":                     "v2.0.0-beta.1\nv2.0.0-alpha.1\n",
+	"/go/example.com/pre/@v/v2.0.0-beta.1.info":       `{"Version":"v2.0.0-beta.1","Time":"2024-02-02T00:00:00Z"}`,
 	"/npm/@babel%2Fcore": `{"name":"@babel/core","dist-tags":{"latest":"7.3.0","next":"8.0.0-beta.1"},
 		"versions":{"7.0.0":{},"7.1.0":{},"7.2.0":{},"7.3.0":{},"8.0.0-beta.1":{}},
 		"time":{"created":"2018-01-01T00:00:00Z","7.0.0":"2018-08-27T00:00:00.000Z","7.1.0":"2018-09-17T00:00:00.000Z",
@@ -107,7 +111,9 @@ func TestLookupReadsEachRegistry(t *testing.T) {
 		wantPublished        time.Time
 		wantBehind, releases int
 	}{
-		{"go module path with capitals is escaped; v prefix dropped", "Go", "github.com/BurntSushi/toml", "1.2.0", "1.4.0", ts("2024-06-10T00:00:00Z"), 3, 5},
+		{"go module path with capitals is escaped; v prefix dropped; newer prerelease not latest", "Go", "github.com/BurntSushi/toml", "1.2.0", "1.4.0", ts("2024-06-10T00:00:00Z"), 3, 5},
+		{"go module without tags falls back to @latest", "Go", "example.com/untagged", "0.0.0-20230101000000-abcdefabcdef", "0.0.0-20240101000000-abcdefabcdef", ts("2024-01-01T00:00:00Z"), -1, 0},
+		{"go module with only prereleases: highest prerelease", "Go", "example.com/pre", "2.0.0-alpha.1", "2.0.0-beta.1", ts("2024-02-02T00:00:00Z"), 1, 2},
 		{"npm scoped name; next tag and betas ignored", "npm", "@babel/core", "7.0.0", "7.3.0", ts("2019-02-13T10:00:00Z"), 3, 5},
 		{"pypi: yanked, prerelease and file-less releases do not count", "PyPI", "requests", "2.30.0", "2.32.0", ts("2024-05-20T16:00:00Z"), 2, 5},
 		{"crates.io: max stable version, yanked skipped", "crates.io", "serde", "1.0.198", "1.0.200", ts("2024-04-30T12:00:00Z"), 1, 4},
