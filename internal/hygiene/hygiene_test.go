@@ -1,0 +1,102 @@
+package hygiene
+
+import (
+	"bytes"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// repoRoot is the module root, two levels up from this package.
+var repoRoot = filepath.Join("..", "..")
+
+// goFiles lists the repository's Go files, skipping build output.
+func goFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(repoRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "out" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".go") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestGofmt(t *testing.T) {
+	for _, p := range goFiles(t) {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		formatted, err := format.Source(src)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if !bytes.Equal(src, formatted) {
+			t.Errorf("%s is not gofmt-formatted", p)
+		}
+	}
+}
+
+func TestEveryPackageHasADocComment(t *testing.T) {
+	documented := map[string]bool{}
+	seen := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, p := range goFiles(t) {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Dir(p)
+		seen[dir] = true
+		if f.Doc != nil && strings.TrimSpace(f.Doc.Text()) != "" {
+			documented[dir] = true
+		}
+	}
+	for dir := range seen {
+		if !documented[dir] {
+			t.Errorf("package in %s has no doc comment", dir)
+		}
+	}
+}
+
+var todo = regexp.MustCompile(`\b(TODO|FIXME)\b`)
+var todoWithIssue = regexp.MustCompile(`\b(TODO|FIXME)\(#\d+\)`)
+
+func TestTODOsNameAnIssue(t *testing.T) {
+	for _, p := range goFiles(t) {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(src), "\n") {
+			if !strings.Contains(line, "//") {
+				continue
+			}
+			comment := line[strings.Index(line, "//"):]
+			if todo.MatchString(comment) && !todoWithIssue.MatchString(comment) {
+				t.Errorf("%s:%d: a TODO must name its issue, as TODO(#12)", p, i+1)
+			}
+		}
+	}
+}
