@@ -204,8 +204,7 @@ func idRank(id string) int {
 // share an id or alias, each sorted with its canonical record first.
 func groupAliases(advs map[int]osvdb.Advisory, members []int) [][]int {
 	parent := make(map[int]int, len(members))
-	var find func(int) int
-	find = func(x int) int {
+	find := func(x int) int {
 		for parent[x] != x {
 			parent[x] = parent[parent[x]]
 			x = parent[x]

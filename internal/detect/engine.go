@@ -74,8 +74,6 @@ type Engine struct {
 	cfg   Config
 	rules []ruleInfo
 	sigIx map[*sigma.Rule]int
-	// burst rule index for each builtin (-1 when not a burst).
-	builtinBurst []int
 
 	meta    []hitMeta
 	lastEv  *event.Event
