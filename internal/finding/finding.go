@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Severity ranks how urgent a finding is. The zero value is Info so that an
@@ -169,6 +170,9 @@ type Finding struct {
 	VulnerabilityID string   `json:"vulnerability_id,omitempty"`
 	Aliases         []string `json:"aliases,omitempty"`
 	FixedVersions   []string `json:"fixed_versions,omitempty"`
+	// Published is when the advisory was first published, so the age of a
+	// known vulnerability can be tracked against an SLA.
+	Published *time.Time `json:"published,omitempty"`
 
 	// Status is the lifecycle state from the store; empty for a finding that was
 	// never stored (a --no-store run), which reports treat as open.
