@@ -39,8 +39,8 @@ type Lag struct {
 	// LatestPublished is when Latest was published; zero when unknown.
 	LatestPublished time.Time `json:"latest_published,omitzero"`
 	// Behind is the number of stable releases between the package's version
-	// (excluded) and Latest (included); -1 when the registry lists no
-	// versions or a version does not parse.
+	// (excluded) and Latest (included); -1 when the lookup failed, the
+	// registry lists no versions or a version does not parse.
 	Behind int `json:"behind"`
 	// Error says why the registry gave no answer; the other fields are then empty.
 	Error string `json:"error,omitempty"`
@@ -82,7 +82,7 @@ func CheckOutdated(ctx context.Context, pkgs []Package, client *registry.Client,
 	var lags []Lag
 	for _, p := range pkgs {
 		if OutdatedCandidate(p, opts.All) {
-			lags = append(lags, Lag{Package: p})
+			lags = append(lags, Lag{Package: p, Behind: -1})
 		}
 	}
 	workers := opts.Workers

@@ -108,7 +108,7 @@ func TestScanOutdatedReportsDirectDependenciesBehind(t *testing.T) {
 			t.Errorf("%s: latest %q behind %d outdated %v, want %q %d %v", tc.name, l.Latest, l.Behind, l.Outdated(), tc.latest, tc.behind, tc.outdated)
 		}
 	}
-	if l := byName["left-pad"]; l.Error == "" || !strings.Contains(l.Error, "not found") {
+	if l := byName["left-pad"]; l.Error == "" || !strings.Contains(l.Error, "not found") || l.Behind != -1 {
 		t.Errorf("left-pad unknown to the registry: error %q", l.Error)
 	}
 	for i := range got {
