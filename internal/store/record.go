@@ -30,6 +30,7 @@ type extra struct {
 	VulnerabilityID string              `json:"vulnerability_id,omitempty"`
 	Aliases         []string            `json:"aliases,omitempty"`
 	FixedVersions   []string            `json:"fixed_versions,omitempty"`
+	Published       *time.Time          `json:"published,omitempty"`
 }
 
 // stored is the lifecycle state of a finding already in the store, read
@@ -229,6 +230,7 @@ func extraJSON(f *finding.Finding) (string, error) {
 		VulnerabilityID: f.VulnerabilityID,
 		Aliases:         f.Aliases,
 		FixedVersions:   f.FixedVersions,
+		Published:       f.Published,
 	})
 	if err != nil {
 		return "", fmt.Errorf("encode finding details: %w", err)
