@@ -111,14 +111,14 @@ func TestSearchWalksThePrincipalTimeIndex(t *testing.T) {
 	defer ix.Close()
 	from := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct{ principal, index string }{
-		{"arn:aws:iam::111:user/bob", "events_principal_at"},
+		{"arn:aws:iam::111:user/bob", "PRIMARY KEY"},
 		{"ASIAEEEEFFFFGGGGHHHH", "events_key_at"},
 	} {
 		plan, err := ix.Plan(ctx, Query{Principal: tc.principal, From: from, To: from.Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(plan, "USING INDEX "+tc.index) || strings.Contains(plan, "TEMP B-TREE") {
+		if !strings.Contains(plan, tc.index+" (") || strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "SCAN e") {
 			t.Errorf("%s: plan does not walk %s in order:\n%s", tc.principal, tc.index, plan)
 		}
 	}
@@ -131,7 +131,7 @@ func TestOpenRefusesOtherSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"1", "99"} {
+	for _, v := range []string{"1", "2", "99"} {
 		if _, err := ix.db.ExecContext(ctx, "PRAGMA user_version = "+v); err != nil {
 			t.Fatal(err)
 		}
