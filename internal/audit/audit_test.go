@@ -201,3 +201,29 @@ func TestPostureRulesRunOnLiveStateWithARNs(t *testing.T) {
 		t.Errorf("finding %+v: want resource %s, category posture, scanner aws, a fingerprint", s3001, arn)
 	}
 }
+
+func TestSupportRoleInstanceRoleAndCIFSRules(t *testing.T) {
+	src := cloud.Source{ARN: "x"}
+	acct := account(aws.Evidence{IAMRead: true, GuardDuty: map[string]bool{"us-east-1": true}, AccessAnalyzers: map[string][]string{"us-east-1": {"ACCOUNT"}},
+		Trails: []aws.Trail{{HomeRegion: "us-east-1", MultiRegion: true, Logging: true}}}, "us-east-1")
+	acct.State.EC2Instances = []*cloud.EC2Instance{
+		{Meta: cloud.Meta{Address: "arn:aws:ec2:us-east-1:111122223333:instance/i-1"}, IAMProfile: cloud.Known("", src)},
+		{Meta: cloud.Meta{Address: "arn:aws:ec2:us-east-1:111122223333:instance/i-2"}, IAMProfile: cloud.Known("arn:aws:iam::111122223333:instance-profile/app", src)},
+	}
+	acct.State.SecurityGroups = []*cloud.SecurityGroup{{Meta: cloud.Meta{Address: "arn:aws:ec2:us-east-1:111122223333:security-group/sg-1"}, Rules: []cloud.SGRule{
+		{Protocol: cloud.Known("tcp", src), FromPort: cloud.Known(int64(445), src), ToPort: cloud.Known(int64(445), src), CIDRs: cloud.StringList{Vals: []string{"0.0.0.0/0"}}},
+	}}}
+	want := []string{
+		"AWS-ACCT-012 arn:aws:iam::111122223333:root", // instances hold data and no backup plan exists
+		"AWS-ACCT-013 arn:aws:iam::111122223333:root",
+		"AWS-ACCT-014 arn:aws:ec2:us-east-1:111122223333:instance/i-1",
+		"AWS-ACCT-015 arn:aws:ec2:us-east-1:111122223333:security-group/sg-1",
+	}
+	if got := fired(&aws.Result{Accounts: []*aws.Account{acct}}); !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	acct.Evidence.Roles = []aws.Role{{Name: "support", ARN: "arn:aws:iam::111122223333:role/support", Path: "/", Created: ago(1), AttachedPolicies: []string{"arn:aws:iam::aws:policy/AWSSupportAccess"}}}
+	if got := fired(&aws.Result{Accounts: []*aws.Account{acct}}); slices.Contains(got, want[1]) {
+		t.Errorf("a support role exists and AWS-ACCT-013 still fired: %q", got)
+	}
+}

@@ -218,6 +218,51 @@ func AccountRules() []Rule {
 				}
 			},
 		},
+		{
+			ID: "AWS-ACCT-013", Title: "No role can manage incidents with AWS Support", Severity: finding.Low,
+			Remediation: "Create a role with the AWSSupportAccess managed policy for the people who open support cases.",
+			CIS:         []string{"2.15"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				if !a.Evidence.IAMRead {
+					return
+				}
+				for _, r := range a.Evidence.Roles {
+					for _, p := range r.AttachedPolicies {
+						if strings.HasSuffix(p, ":policy/AWSSupportAccess") {
+							return
+						}
+					}
+				}
+				report(accountARN(a.ID), "no role has the AWSSupportAccess policy attached")
+			},
+		},
+		{
+			ID: "AWS-ACCT-014", Title: "Instance has no IAM role", Severity: finding.Low,
+			Remediation: "Give the instance an instance profile with a role, so software on it never needs stored access keys.",
+			CIS:         []string{"2.16"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, i := range a.State.EC2Instances {
+					if i.IAMProfile.Is("") && !i.IsTemplate {
+						report(i.Address, "instance runs without an instance profile")
+					}
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-015", Title: "Security group allows CIFS/SMB from the internet", Severity: finding.High,
+			Remediation: "Allow port 445 only from trusted networks.",
+			CIS:         []string{"6.1.2"}, Checklist: stepNetwork,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, g := range a.State.SecurityGroups {
+					for _, r := range g.Rules {
+						if !r.Egress && r.OpenToWorld() && r.CoversPort(445) {
+							report(g.Address, "ingress from the internet to port 445 (CIFS/SMB)")
+							break
+						}
+					}
+				}
+			},
+		},
 	}
 }
 
