@@ -56,11 +56,11 @@ func TestEventsIndexAndSearch(t *testing.T) {
 		name string
 		args []string
 		code int
-		want []string // event names, in order
+		want []string // event names, in order (same-second ties by eventID)
 	}{
 		{"principal and window", []string{"--principal", user, "--from", "2024-08-01", "--to", "2024-08-02"}, 0,
-			[]string{"AttachUserPolicy", "CreateAccessKey", "CreateUser"}},
-		{"access key id", []string{"--principal", key}, 0, []string{"AttachUserPolicy", "CreateAccessKey", "CreateUser"}},
+			[]string{"AttachUserPolicy", "CreateUser", "CreateAccessKey"}},
+		{"access key id", []string{"--principal", key}, 0, []string{"AttachUserPolicy", "CreateUser", "CreateAccessKey"}},
 		{"event name filter", []string{"--principal", user, "--event-name", "CreateUser"}, 0, []string{"CreateUser"}},
 		{"account and region filters", []string{"--principal", user, "--account", "229654561268", "--region", "ap-isob-central-3r", "--limit", "1"}, 0,
 			[]string{"AttachUserPolicy"}},
