@@ -94,7 +94,7 @@ Exit status: 0 when no open finding is at or above --fail-on (or no --fail-on),
 	fl := cmd.Flags()
 	fl.StringVar(&f.regions, "regions", "", "comma-separated regions to audit (default: every enabled region)")
 	fl.BoolVar(&f.org, "org", false, "audit every account of the Organization (run with management or delegated credentials)")
-	fl.StringVar(&f.roleName, "role-name", "OrganizationAccountAccessRole", "with --org: the read-only role to assume in each account")
+	fl.StringVar(&f.roleName, "role-name", "PalisadeAudit", "with --org: the read-only role to assume in each account (SecurityAudit + ViewOnlyAccess)")
 	fl.StringVar(&f.externalID, "external-id", "", "with --org: the external id the role's trust policy requires")
 	fl.StringVar(&f.accounts, "accounts", "", "with --org: audit only these comma-separated account ids")
 	fl.StringVar(&f.format, "format", "table", "report format: "+strings.Join(report.Formats, ", "))

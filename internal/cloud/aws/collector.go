@@ -121,7 +121,7 @@ func New(base sdk.Config, opts Options) *Collector {
 		opts.ServiceConcurrency = 4
 	}
 	if opts.RoleName == "" {
-		opts.RoleName = "OrganizationAccountAccessRole"
+		opts.RoleName = "PalisadeAudit"
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
