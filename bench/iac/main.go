@@ -45,14 +45,15 @@ var trivyToPalisade = map[string][]string{
 func main() {
 	dir := flag.String("dir", "", "folder to scan")
 	expected := flag.String("expected", "", "trivy expected summary JSON")
+	list := flag.Bool("list", false, "print every palisade finding (rule, resource, file:line, message), for review")
 	flag.Parse()
-	if err := run(*dir, *expected); err != nil {
+	if err := run(*dir, *expected, *list); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, expected string) error {
+func run(dir, expected string, list bool) error {
 	got := map[string]bool{} // rule + " " + resource (instance key stripped)
 	var all []finding.Finding
 	n := 0
@@ -65,6 +66,11 @@ func run(dir, expected string) error {
 		return err
 	}
 	fmt.Printf("palisade: %d findings, %d distinct rule/resource pairs, stats %+v\n", n, len(got), stats)
+	if list {
+		for _, f := range all {
+			fmt.Printf("%s\t%s\t%s:%d\t%s\n", f.RuleID, f.Resource, f.Location.Path, f.Location.StartLine, f.Message)
+		}
+	}
 	if expected == "" {
 		return nil
 	}

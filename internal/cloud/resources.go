@@ -52,7 +52,10 @@ type S3Bucket struct {
 	Logging             Bool   `json:"logging"`
 	LoggingTarget       String `json:"logging_target"`
 	Replication         Bool   `json:"replication"`
-	ObjectLock          Bool   `json:"object_lock"`
+	// ReplicationTargets are the known destination bucket ARNs (or
+	// palisade-ref placeholders) of the bucket's replication rules.
+	ReplicationTargets []string `json:"replication_targets,omitempty"`
+	ObjectLock         Bool     `json:"object_lock"`
 	// OwnershipControls is the object ownership setting ("BucketOwnerEnforced", ...).
 	ObjectOwnership String `json:"object_ownership"`
 	// Website is true when static website hosting is configured.

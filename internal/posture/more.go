@@ -74,9 +74,18 @@ func moreRules(cfg Config) []Rule {
 			"resource \"aws_s3_bucket_replication_configuration\" \"this\" {\n  bucket = aws_s3_bucket.this.id\n  role   = aws_iam_role.replication.arn\n  rule {\n    status = \"Enabled\"\n    destination { bucket = aws_s3_bucket.replica.arn }\n  }\n}",
 			"ReplicationConfiguration:\n  Role: !GetAtt ReplicationRole.Arn\n  Rules:\n    - Status: Enabled\n      Destination:\n        Bucket: !GetAtt Replica.Arn",
 			Refs{Checklist: stepBackups},
-			each(func(s *cloud.State) []*cloud.S3Bucket { return s.S3Buckets }, func(b *cloud.S3Bucket) (cloud.Source, string, bool) {
-				return b.Src, "bucket has no replication configuration", b.Versioning.Is(true) && b.Replication.Is(false)
-			})),
+			func(s *cloud.State, report Reporter) {
+				// A bucket that is itself a replication destination is the second copy.
+				var targets []string
+				for _, b := range s.S3Buckets {
+					targets = append(targets, b.ReplicationTargets...)
+				}
+				for _, b := range s.S3Buckets {
+					if b.Versioning.Is(true) && b.Replication.Is(false) && !isReplicaOf(b, targets) {
+						report(b, b.Src, "bucket has no replication configuration")
+					}
+				}
+			}),
 		rule("AWS-S3-015", "S3 bucket ACLs are enabled (object ownership is not BucketOwnerEnforced)", finding.Medium,
 			"With ACLs enabled, object writers can grant access outside the bucket policy; BucketOwnerEnforced disables ACLs and leaves access to policies alone.",
 			"Set object ownership to BucketOwnerEnforced.",
@@ -735,7 +744,11 @@ func moreRules(cfg Config) []Rule {
 			})),
 		// Ownership
 		rule("AWS-TAG-001", "Resource has no owner tag", finding.Info,
-			"The checklist asks that every resource has an owner, so findings and incidents reach the right team; the owner tag is how palisade and people find it.",
+			"The checklist asks that every resource has an owner, so findings and incidents reach the right team; the owner tag is how palisade and people find it. "+
+				"The tag key is matched without regard to case (Owner counts as owner). "+
+				"Terraform provider default_tags count (including an aliased provider's, and those a module inherits). "+
+				"CloudFormation stack-level tags are given at deploy time and are not in the template, so palisade cannot see them: "+
+				"where a stack's tags carry the owner, suppress the rule with palisade:ignore or check live state instead.",
 			fmt.Sprintf("Tag the resource with %q (provider default_tags in Terraform, or stack-level tags in CloudFormation).", cfg.OwnerTag),
 			fmt.Sprintf("tags = {\n  %s = \"team-payments\"\n}", cfg.OwnerTag),
 			fmt.Sprintf("Tags:\n  - Key: %s\n    Value: team-payments", cfg.OwnerTag),
@@ -753,10 +766,38 @@ func moreRules(cfg Config) []Rule {
 					if !m.TagsKnown {
 						continue
 					}
-					if _, ok := m.Tags[cfg.OwnerTag]; !ok {
+					if !hasTagFold(m.Tags, cfg.OwnerTag) {
 						report(r, m.Src, "resource has no "+cfg.OwnerTag+" tag")
 					}
 				}
 			}),
 	}
+}
+
+// isReplicaOf reports whether a replication target names bucket b: by ARN,
+// or by the placeholder an adapter gives a reference to b
+// ("palisade-ref:aws_s3_bucket.replica.arn", "palisade-ref:Replica.Arn").
+func isReplicaOf(b *cloud.S3Bucket, targets []string) bool {
+	ref := "palisade-ref:" + b.Address
+	for _, t := range targets {
+		if b.Name.Known && b.Name.Val != "" && t == "arn:aws:s3:::"+b.Name.Val {
+			return true
+		}
+		if t == ref || strings.HasPrefix(t, ref+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTagFold reports whether tags has key, compared without regard to case:
+// tag keys are case-sensitive in AWS, but Owner and owner say the same thing
+// to the people reading them.
+func hasTagFold(tags cloud.Tags, key string) bool {
+	for k := range tags {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }

@@ -85,14 +85,14 @@ func s3Rules() []Rule {
 			},
 		},
 		{
-			ID: "AWS-S3-007", Title: "S3 bucket has no default encryption configured", Severity: finding.Low,
-			Rationale:   "S3 now encrypts new objects with SSE-S3 by default, but stating encryption explicitly documents intent and survives changes of defaults; data at rest must be encrypted.",
+			ID: "AWS-S3-007", Title: "S3 bucket does not declare its default encryption", Severity: finding.Info,
+			Rationale:   "Since January 2023 S3 encrypts every new object with SSE-S3 when a bucket declares nothing, so such a bucket is encrypted; declaring the encryption (SSE-KMS where the data is sensitive) documents the intent, is what reviewers and auditors read, and survives changes of defaults.",
 			Remediation: Remediation{Text: "Configure server-side encryption (SSE-KMS preferred).", Terraform: "resource \"aws_s3_bucket_server_side_encryption_configuration\" \"this\" {\n  bucket = aws_s3_bucket.this.id\n  rule {\n    apply_server_side_encryption_by_default { sse_algorithm = \"aws:kms\" }\n  }\n}", CloudFormation: "BucketEncryption:\n  ServerSideEncryptionConfiguration:\n    - ServerSideEncryptionByDefault:\n        SSEAlgorithm: aws:kms"},
 			Refs:        Refs{Checklist: stepVisibility, CWE: []string{"CWE-311"}},
 			Check: func(s *cloud.State, report Reporter) {
 				for _, b := range s.S3Buckets {
 					if b.Encryption.Is(false) {
-						report(b, cloud.At(&b.Meta, b.Encryption), "bucket has no server-side encryption configuration")
+						report(b, cloud.At(&b.Meta, b.Encryption), "bucket declares no server-side encryption configuration (S3 applies SSE-S3 by default)")
 					}
 				}
 			},
@@ -116,12 +116,13 @@ func s3Rules() []Rule {
 		},
 		{
 			ID: "AWS-S3-009", Title: "S3 bucket versioning is not enabled", Severity: finding.Medium,
-			Rationale:   "Versioning keeps earlier object versions, so deleted or overwritten data (by mistake or by ransomware) can be recovered.",
+			Rationale:   "Versioning keeps earlier object versions, so deleted or overwritten data (by mistake or by ransomware) can be recovered. A bucket with Object Lock is versioned whatever its configuration says.",
 			Remediation: Remediation{Text: "Enable versioning.", Terraform: "resource \"aws_s3_bucket_versioning\" \"this\" {\n  bucket = aws_s3_bucket.this.id\n  versioning_configuration { status = \"Enabled\" }\n}", CloudFormation: "VersioningConfiguration:\n  Status: Enabled"},
 			Refs:        Refs{Checklist: stepBackups},
 			Check: func(s *cloud.State, report Reporter) {
 				for _, b := range s.S3Buckets {
-					if b.Versioning.Is(false) {
+					// Object Lock turns versioning on and keeps it on.
+					if b.Versioning.Is(false) && !b.ObjectLock.Is(true) {
 						report(b, cloud.At(&b.Meta, b.Versioning), "bucket versioning is not enabled")
 					}
 				}

@@ -104,6 +104,11 @@ func State(t *Template) *cloud.State {
 			x.Logging = present(p, r.Src, "LoggingConfiguration")
 			x.LoggingTarget = s(p, "", "LoggingConfiguration", "DestinationBucketName")
 			x.Replication = present(p, r.Src, "ReplicationConfiguration")
+			for _, rule := range p.Path("ReplicationConfiguration", "Rules").Items() {
+				if dst, ok := rule.Path("Destination", "Bucket").Str(); ok && dst != "" {
+					x.ReplicationTargets = append(x.ReplicationTargets, dst)
+				}
+			}
 			x.ObjectLock = b(p, false, "ObjectLockEnabled")
 			x.ObjectOwnership = s(p, "", "OwnershipControls", "Rules", "ObjectOwnership")
 			x.Website = present(p, r.Src, "WebsiteConfiguration")

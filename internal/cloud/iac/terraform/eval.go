@@ -39,8 +39,12 @@ type scope struct {
 	resources map[string]map[string]cty.Value // type -> name -> value
 	data      map[string]map[string]cty.Value
 	modules   map[string]cty.Value
-	ctx       *hcl.EvalContext
-	dirty     bool
+	// providerTags maps a provider configuration ("aws", "aws.west") to
+	// its default_tags, inherited from the caller or set by a provider
+	// block of this module.
+	providerTags map[string]*tree.Value
+	ctx          *hcl.EvalContext
+	dirty        bool
 }
 
 func (s *scope) evalContext(e *evaluator) *hcl.EvalContext {
@@ -147,17 +151,21 @@ func sortedKeys(m map[string]bool) []string {
 // ("" for a root, "module.a." for a child), key its manifest key.
 func (e *evaluator) evalModule(m *module, prefix, key string, inputs map[string]cty.Value, depth int) []*Resource {
 	var final *scope
-	return e.evalModuleScope(m, prefix, key, inputs, depth, &final)
+	return e.evalModuleScope(m, prefix, key, inputs, nil, depth, &final)
 }
 
 // evalModuleScope is evalModule that also hands back the module's final
 // scope, for evaluating its outputs.
-func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[string]cty.Value, depth int, final **scope) []*Resource {
+func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[string]cty.Value, providers map[string]*tree.Value, depth int, final **scope) []*Resource {
 	if e.funcs == nil {
 		e.funcs = functions()
 	}
 	s := &scope{m: m, vars: map[string]cty.Value{}, locals: map[string]cty.Value{},
-		resources: map[string]map[string]cty.Value{}, data: map[string]map[string]cty.Value{}, modules: map[string]cty.Value{}}
+		resources: map[string]map[string]cty.Value{}, data: map[string]map[string]cty.Value{}, modules: map[string]cty.Value{},
+		providerTags: map[string]*tree.Value{}}
+	for k, v := range providers {
+		s.providerTags[k] = v
+	}
 	var out []*Resource
 	nodes := map[string]*node{}
 	evaluated := map[string]bool{}
@@ -196,6 +204,19 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		n.fail = func() { s.locals[name] = cty.DynamicVal; s.dirty = true }
 		add(n)
 	}
+	for _, b := range m.providers {
+		b := b
+		cfg := providerConfigName(b)
+		deps := map[string]bool{}
+		bodyDeps(b.Body, deps)
+		file := m.bodyFile[b]
+		n := &node{key: "provider." + cfg, file: file, line: b.DefRange().Start.Line, deps: sortedKeys(deps)}
+		n.eval = func() { s.providerTags[cfg] = e.defaultTags(s, b, file, prefix) }
+		n.fail = func() {
+			s.providerTags[cfg] = &tree.Value{Kind: tree.Unknown, File: file, Line: b.DefRange().Start.Line}
+		}
+		add(n)
+	}
 	for _, b := range m.resources {
 		b := b
 		typ, name := b.Labels[0], b.Labels[1]
@@ -208,6 +229,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		deps := map[string]bool{}
 		bodyDeps(b.Body, deps)
 		delete(deps, k)
+		deps["provider."+resourceProvider(b)] = true
 		file := m.bodyFile[b]
 		n := &node{key: k, file: file, line: b.DefRange().Start.Line, deps: sortedKeys(deps)}
 		n.eval = func() {
@@ -223,6 +245,9 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		name := b.Labels[0]
 		deps := map[string]bool{}
 		bodyDeps(b.Body, deps)
+		for _, pb := range m.providers {
+			deps["provider."+providerConfigName(pb)] = true // the call passes provider tags on
+		}
 		full := false
 		n := &node{key: "module." + name, file: m.bodyFile[b], line: b.DefRange().Start.Line, deps: sortedKeys(deps)}
 		n.eval = func() {
@@ -363,7 +388,13 @@ func (e *evaluator) evalResource(s *scope, b *hclsyntax.Block, mode, prefix, fil
 		if _, ok := refs["arn"]; !ok {
 			refs["arn"] = cty.StringVal(tree.RefPrefix + addr + ".arn")
 		}
-		rs = append(rs, &Resource{Mode: mode, Type: typ, Address: addr, Base: base, Body: body, Src: cloud.Source{File: file, Line: line}, Ignores: ignores})
+		if mode == "data" {
+			addUnknownReads(refs, s.m.reads["data."+typ+"."+name])
+		} else {
+			addUnknownReads(refs, s.m.reads[typ+"."+name])
+		}
+		rs = append(rs, &Resource{Mode: mode, Type: typ, Address: addr, Base: base, Body: body, Src: cloud.Source{File: file, Line: line}, Ignores: ignores,
+			DefaultTags: s.providerTags[resourceProvider(b)]})
 		return cty.ObjectVal(refs)
 	}
 	if a := b.Body.Attributes["count"]; a != nil {
@@ -564,7 +595,7 @@ func (e *evaluator) evalCall(s *scope, b *hclsyntax.Block, prefix, parentKey str
 			}
 			inputs[n] = v
 		}
-		rs := e.evalModuleOutputs(child, addr+".", key, inputs, depth+1)
+		rs := e.evalModuleOutputs(child, addr+".", key, inputs, childProviders(s, b), depth+1)
 		return rs.outputs, rs.resources
 	}
 	base := prefix + "module." + name
@@ -613,12 +644,12 @@ type moduleResult struct {
 }
 
 // evalModuleOutputs evaluates a child module and then its outputs.
-func (e *evaluator) evalModuleOutputs(m *module, prefix, key string, inputs map[string]cty.Value, depth int) moduleResult {
+func (e *evaluator) evalModuleOutputs(m *module, prefix, key string, inputs map[string]cty.Value, providers map[string]*tree.Value, depth int) moduleResult {
 	// Evaluate the module, capturing its final scope through a second pass
 	// over the outputs.
 	var res moduleResult
 	var final *scope
-	res.resources = e.evalModuleScope(m, prefix, key, inputs, depth, &final)
+	res.resources = e.evalModuleScope(m, prefix, key, inputs, providers, depth, &final)
 	outs := map[string]cty.Value{}
 	for name, a := range m.outputs {
 		v, diags := a.Expr.Value(final.evalContext(e))

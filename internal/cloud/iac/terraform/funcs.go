@@ -1,6 +1,9 @@
 package terraform
 
 import (
+	"errors"
+
+	"github.com/hashicorp/hcl/v2/ext/customdecode"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
@@ -17,6 +20,36 @@ var unknownFunc = function.New(&function.Spec{
 		return cty.DynamicVal, nil
 	},
 })
+
+// tryFunc is try() for static analysis: the first argument that evaluates
+// without error, even when parts of it are unknown. Terraform's try returns
+// a wholly unknown value then (the unknown parts might fail once known),
+// which would hide every known part of, say, a module input holding a list
+// of replication rules because one rule names a data source's account id.
+var tryFunc = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "expressions", Type: customdecode.ExpressionClosureType},
+	Type: func(args []cty.Value) (cty.Type, error) {
+		v, err := firstWithoutError(args)
+		if err != nil {
+			return cty.NilType, err
+		}
+		return v.Type(), nil
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) { return firstWithoutError(args) },
+})
+
+// errNoTry is returned when no argument of try() evaluates.
+var errNoTry = errors.New("no expression succeeded")
+
+func firstWithoutError(args []cty.Value) (cty.Value, error) {
+	for _, a := range args {
+		v, diags := customdecode.ExpressionClosureFromVal(a).Value()
+		if !diags.HasErrors() {
+			return v, nil
+		}
+	}
+	return cty.NilVal, errNoTry
+}
 
 // functions returns the Terraform built-in functions palisade evaluates.
 // Built fresh per evaluation so nothing global is mutable.
@@ -80,7 +113,7 @@ func functions() map[string]function.Function {
 		"trimprefix":      stdlib.TrimPrefixFunc,
 		"trimspace":       stdlib.TrimSpaceFunc,
 		"trimsuffix":      stdlib.TrimSuffixFunc,
-		"try":             tryfunc.TryFunc,
+		"try":             tryFunc,
 		"upper":           stdlib.UpperFunc,
 		"values":          stdlib.ValuesFunc,
 		"zipmap":          stdlib.ZipmapFunc,

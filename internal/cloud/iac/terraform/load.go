@@ -41,6 +41,10 @@ type Resource struct {
 	Body    *tree.Value
 	Src     cloud.Source
 	Ignores []cloud.Ignore
+	// DefaultTags are the default_tags of the AWS provider configuration
+	// the resource uses (nil when it has none); the resource's own tags
+	// win over them.
+	DefaultTags *tree.Value
 }
 
 // ErrCycle is wrapped by the problem reported for a reference cycle.
@@ -59,8 +63,11 @@ type module struct {
 	outputs   map[string]*hclsyntax.Attribute
 	resources []*hclsyntax.Block // resource and data blocks
 	calls     []*hclsyntax.Block // module blocks
-	bodyFile  map[*hclsyntax.Block]string
-	attrFile  map[*hclsyntax.Attribute]string
+	providers []*hclsyntax.Block // provider blocks
+	// reads maps resource keys to the attributes expressions read (attrsRead).
+	reads    map[string]map[string]bool
+	bodyFile map[*hclsyntax.Block]string
+	attrFile map[*hclsyntax.Attribute]string
 }
 
 // ParseFile parses one .tf file; the error names file and line.
@@ -148,9 +155,14 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 				if len(b.Labels) == 1 {
 					m.calls = append(m.calls, b)
 				}
+			case "provider":
+				if len(b.Labels) == 1 {
+					m.providers = append(m.providers, b)
+				}
 			}
 		}
 	}
+	m.reads = attrsRead(m)
 	return m, found
 }
 

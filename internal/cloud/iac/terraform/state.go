@@ -62,22 +62,34 @@ func (l *linker[T]) find(v *tree.Value) (T, bool) {
 	return zero, false
 }
 
+// meta builds a resource's Meta. Its tags are the provider's default_tags
+// overlaid with the resource's own tags, as Terraform applies them; a plan's
+// tags_all already holds that merge.
 func meta(r *Resource) cloud.Meta {
 	m := cloud.Meta{Type: r.Type, Address: r.Address, Src: r.Src, Ignores: r.Ignores, TagsKnown: true}
-	tags := r.Body.Get("tags")
-	switch {
-	case tags.IsUnknown():
-		m.TagsKnown = false
-	case tags != nil && tags.Kind == tree.Map:
-		m.Tags = cloud.Tags{}
-		for k, v := range tags.M {
-			if s, ok := v.Str(); ok {
-				m.Tags[k] = s
-			} else {
-				m.TagsKnown = false
+	add := func(tags *tree.Value) {
+		switch {
+		case tags.IsUnknown():
+			m.TagsKnown = false
+		case tags != nil && tags.Kind == tree.Map:
+			if m.Tags == nil {
+				m.Tags = cloud.Tags{}
+			}
+			for k, v := range tags.M {
+				if s, ok := v.Str(); ok {
+					m.Tags[k] = s
+				} else {
+					m.TagsKnown = false
+				}
 			}
 		}
 	}
+	if all := r.Body.Get("tags_all"); all != nil && all.Kind == tree.Map {
+		add(all)
+		return m
+	}
+	add(r.DefaultTags)
+	add(r.Body.Get("tags"))
 	return m
 }
 
@@ -142,6 +154,7 @@ func State(rs []*Resource) *cloud.State {
 			x.LoggingTarget = tree.StringAttr(b.Path("logging", "target_bucket"), "")
 			setEncryption(x, b.Get("server_side_encryption_configuration"))
 			x.Replication = tree.PresentAttr(b.Get("replication_configuration"), r.Src)
+			x.ReplicationTargets = replicationTargets(b.Path("replication_configuration", "rules"))
 			x.ObjectLock = tree.BoolAttr(b.Get("object_lock_enabled"), false)
 			if ol := b.Get("object_lock_configuration"); !ol.IsNull() {
 				x.ObjectLock = tree.PresentAttr(ol, r.Src)
@@ -460,6 +473,7 @@ func State(rs []*Resource) *cloud.State {
 		case "aws_s3_bucket_replication_configuration":
 			if x, ok := buckets.find(b.Get("bucket")); ok {
 				x.Replication = cloud.Known(true, r.Src)
+				x.ReplicationTargets = append(x.ReplicationTargets, replicationTargets(b.Get("rule"))...)
 			}
 		case "aws_s3_bucket_object_lock_configuration":
 			if x, ok := buckets.find(b.Get("bucket")); ok {
@@ -805,4 +819,15 @@ func searchDomain(r *Resource) *cloud.OpenSearchDomain {
 		}
 	}
 	return x
+}
+
+// replicationTargets lists the known destination buckets of replication rules.
+func replicationTargets(rules *tree.Value) []string {
+	var out []string
+	for _, rule := range rules.Items() {
+		if dst, ok := rule.Path("destination", "bucket").Str(); ok && dst != "" {
+			out = append(out, dst)
+		}
+	}
+	return out
 }
