@@ -21,13 +21,25 @@ func openIngress(ports []int64, what string) func(*cloud.State, Reporter) {
 				}
 				for _, p := range ports {
 					if r.CoversPort(p) {
-						report(g, r.Src, fmt.Sprintf("ingress from the internet to %s port %d", what, p))
+						report(g, worldAt(r), fmt.Sprintf("ingress from the internet to %s port %d", what, p))
 						break
 					}
 				}
 			}
 		}
 	}
+}
+
+// worldAt is where a rule open to the world names 0.0.0.0/0 or ::/0 (the
+// cidr_blocks line), or the rule itself when that is not known.
+func worldAt(r cloud.SGRule) cloud.Source {
+	if r.CIDRs.Contains("0.0.0.0/0") && r.CIDRs.Set && !r.CIDRs.Src.IsZero() {
+		return r.CIDRs.Src
+	}
+	if r.IPv6CIDRs.Contains("::/0") && r.IPv6CIDRs.Set && !r.IPv6CIDRs.Src.IsZero() {
+		return r.IPv6CIDRs.Src
+	}
+	return r.Src
 }
 
 func networkRules() []Rule {
@@ -57,7 +69,7 @@ func networkRules() []Rule {
 				for _, g := range s.SecurityGroups {
 					for _, r := range g.Rules {
 						if !r.Egress && r.OpenToWorld() && (r.AllPorts() || r.FromPort.Is(0) && r.ToPort.Is(65535)) {
-							report(g, r.Src, "ingress from the internet on all ports")
+							report(g, worldAt(r), "ingress from the internet on all ports")
 						}
 					}
 				}
@@ -72,7 +84,7 @@ func networkRules() []Rule {
 				for _, g := range s.SecurityGroups {
 					for _, r := range g.Rules {
 						if r.Egress && r.OpenToWorld() && (r.AllPorts() || r.FromPort.Is(0) && r.ToPort.Is(65535)) {
-							report(g, r.Src, "egress to the internet on all ports")
+							report(g, worldAt(r), "egress to the internet on all ports")
 						}
 					}
 				}

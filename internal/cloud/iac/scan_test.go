@@ -42,6 +42,11 @@ func TestScanBehaviour(t *testing.T) {
 			wantRules: []string{"AWS-EC2-004@aws_ebs_volume.v:main.tf:1"},
 		},
 		{
+			name:      "world-open rule of a separate aws_security_group_rule is reported on its group at the cidr_blocks line",
+			files:     map[string]string{"main.tf": "resource \"aws_security_group\" \"g\" {\n  description = \"d\"\n}\nresource \"aws_security_group_rule\" \"egress\" {\n  type              = \"egress\"\n  from_port         = 0\n  to_port           = 0\n  protocol          = \"-1\"\n  cidr_blocks       = [\"0.0.0.0/0\"]\n  security_group_id = aws_security_group.g.id\n}\n"},
+			wantRules: []string{"AWS-VPC-004@aws_security_group.g:main.tf:9"},
+		},
+		{
 			name:      "offending attribute is reported at its line",
 			files:     map[string]string{"main.tf": "resource \"aws_ebs_volume\" \"v\" {\n  size = 1\n  encrypted = false\n}\n"},
 			wantRules: []string{"AWS-EC2-004@aws_ebs_volume.v:main.tf:3"},
