@@ -285,3 +285,50 @@ func TestIngestTableReportsTimeToIdentify(t *testing.T) {
 		}
 	}
 }
+
+func TestEventsIngestPollsGuardDutyInEachRegion(t *testing.T) {
+	finding, err := os.ReadFile(filepath.Join("..", "detect", "ingest", "testdata", "guardduty-finding.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	regions := map[string]int{}
+	// Answers ListDetectors, ListFindings and GetFindings with the shapes of
+	// the GuardDuty API reference; moto has no findings APIs.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if auth := r.Header.Get("Authorization"); strings.Contains(auth, "/guardduty/") {
+			regions[strings.Split(strings.Split(auth, "Credential=")[1], "/")[2]]++
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/detector":
+			fmt.Fprint(w, `{"detectorIds":["d1"]}`)
+		case "/detector/d1/findings":
+			fmt.Fprint(w, `{"findingIds":["f1"]}`)
+		case "/detector/d1/findings/get":
+			fmt.Fprintf(w, `{"findings":[%s]}`, finding)
+		default:
+			http.Error(w, `{"message":"not found"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	env := map[string]string{"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"}
+	r := palisade(t, dir, env, "events", "ingest", "--aws-endpoint-url", srv.URL, "--guardduty-regions", "us-east-1,eu-west-1", "--format", "jsonl")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (alert): %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var al detect.Alert
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &al) != nil || al.RuleID != "PAL-CT-001" {
+		t.Fatalf("want one GuardDuty alert as a JSON line (the same finding id from two regions counts once), got:\n%s", r.stdout)
+	}
+	if regions["us-east-1"] == 0 || regions["eu-west-1"] == 0 {
+		t.Errorf("requests signed per region: %v, want both regions polled", regions)
+	}
+	if !strings.Contains(r.stderr, "2 findings") {
+		t.Errorf("summary: %s", r.stderr)
+	}
+}
