@@ -268,7 +268,7 @@ func makeMonorepo(projectsDir, dst string, n int) error {
 		{"gogs-2021-05/go.mod", "gogs-2021-05/go.sum"},
 		{"defectdojo-2021-05/requirements.txt"},
 		{"defectdojo-head/requirements.txt"},
-		{"poetry-head/poetry.lock"},
+		{"poetry-head/poetry.lock", "poetry-head/pyproject.toml"}, // pyproject.toml: direct/indirect
 	}
 	for i := range n {
 		set := sources[i%len(sources)]
