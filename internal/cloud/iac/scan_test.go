@@ -47,6 +47,11 @@ func TestScanBehaviour(t *testing.T) {
 			wantRules: []string{"AWS-VPC-004@aws_security_group.g:main.tf:9"},
 		},
 		{
+			name:      "Terraform JSON syntax is scanned with JSON lines",
+			files:     map[string]string{"main.tf.json": "{\n  \"resource\": {\n    \"aws_ebs_volume\": {\n      \"v\": {\n        \"encrypted\": false\n      }\n    }\n  }\n}\n"},
+			wantRules: []string{"AWS-EC2-004@aws_ebs_volume.v:main.tf.json:5"},
+		},
+		{
 			name:      "offending attribute is reported at its line",
 			files:     map[string]string{"main.tf": "resource \"aws_ebs_volume\" \"v\" {\n  size = 1\n  encrypted = false\n}\n"},
 			wantRules: []string{"AWS-EC2-004@aws_ebs_volume.v:main.tf:3"},

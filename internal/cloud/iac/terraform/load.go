@@ -112,7 +112,7 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 	}
 	found := false
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), ".tf") {
+		if e.IsDir() || !isConfigFile(e.Name()) {
 			continue
 		}
 		found = true
@@ -121,6 +121,12 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 		if err != nil {
 			problem(path, err)
 			continue
+		}
+		if strings.HasSuffix(e.Name(), ".tf.json") {
+			if src, err = nativeFromJSON(path, src); err != nil {
+				problem(path, err)
+				continue
+			}
 		}
 		body, err := ParseFile(path, src)
 		if err != nil {
@@ -164,6 +170,12 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 	}
 	m.reads = attrsRead(m)
 	return m, found
+}
+
+// isConfigFile reports whether a file name is a Terraform configuration
+// file: native syntax (.tf) or JSON syntax (.tf.json).
+func isConfigFile(name string) bool {
+	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
 }
 
 // literalSource returns a module block's source string when it is a literal.
@@ -244,7 +256,7 @@ func Dirs(root string, skip func(rel string, isDir bool) bool) ([]string, error)
 			}
 			return nil
 		}
-		if strings.HasSuffix(path, ".tf") && (skip == nil || !skip(rel, false)) {
+		if isConfigFile(d.Name()) && (skip == nil || !skip(rel, false)) {
 			dir := filepath.Dir(path)
 			if len(dirs) == 0 || dirs[len(dirs)-1] != dir {
 				dirs = append(dirs, dir)

@@ -1,0 +1,149 @@
+package terraform
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/palisade-sec/palisade/internal/cloud/iac/tree"
+)
+
+func TestTerraformJSONSyntax(t *testing.T) {
+	cases := []struct {
+		name        string
+		files       map[string]string
+		check       func(t *testing.T, rs map[string]*Resource) // nil: no resource expected
+		wantProblem string
+	}{
+		{
+			name: "resource attributes keep their JSON line",
+			files: map[string]string{"main.tf.json": `{
+  "resource": {
+    "aws_ebs_volume": {
+      "v": {
+        "size": 1,
+        "encrypted": false
+      }
+    }
+  }
+}`},
+			check: func(t *testing.T, rs map[string]*Resource) {
+				r := rs["aws_ebs_volume.v"]
+				if r == nil || r.Src.Line != 4 || r.Body.Get("encrypted").Line != 6 || r.Body.Get("encrypted").B {
+					t.Errorf("resource %+v", r)
+				}
+			},
+		},
+		{
+			name: "strings are templates, variable defaults are literals",
+			files: map[string]string{"main.tf.json": `{
+  "variable": {"env": {"default": "prod-${x}", "type": "string"}},
+  "locals": {"name": "bucket-${var.env}"},
+  "resource": {"aws_s3_bucket": {"b": {"bucket": "${local.name}", "tags": {"owner": "team-a"}}}}
+}`},
+			check: func(t *testing.T, rs map[string]*Resource) {
+				r := rs["aws_s3_bucket.b"]
+				if got, _ := r.Body.Get("bucket").Str(); got != "bucket-prod-${x}" {
+					t.Errorf("bucket %q", got)
+				}
+				if got, _ := r.Body.Path("tags", "owner").Str(); got != "team-a" {
+					t.Errorf("tags %q", got)
+				}
+			},
+		},
+		{
+			name: "modules, count, provider default_tags and dynamic blocks",
+			files: map[string]string{
+				"main.tf.json": `{
+  "provider": [{"aws": {"region": "eu-west-1", "default_tags": {"tags": {"owner": "platform"}}}}],
+  "module": {"disk": {"source": "./disk", "enc": false}},
+  "resource": {"aws_security_group": {"g": {
+    "dynamic": {"ingress": {"for_each": "${[22, 443]}", "content": {"from_port": "${ingress.value}", "to_port": "${ingress.value}", "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}}}
+  }}}
+}`,
+				"disk/main.tf.json": `{"variable": {"enc": {}}, "resource": {"aws_ebs_volume": {"v": {"count": 2, "encrypted": "${var.enc}"}}}}`,
+			},
+			check: func(t *testing.T, rs map[string]*Resource) {
+				v := rs["module.disk.aws_ebs_volume.v[1]"]
+				if v == nil || v.Body.Get("encrypted").Kind != tree.Bool || v.Body.Get("encrypted").B {
+					t.Errorf("module resource %+v", v)
+				}
+				g := rs["aws_security_group.g"]
+				if g == nil || len(g.Body.Get("ingress").Items()) != 2 {
+					t.Fatalf("dynamic blocks not expanded: %+v", g)
+				}
+				if tags, _ := g.DefaultTags.Get("owner").Str(); tags != "platform" {
+					t.Errorf("default tags %q", tags)
+				}
+			},
+		},
+		{
+			name: "a // comment with palisade:ignore suppresses like a comment",
+			files: map[string]string{"main.tf.json": `{
+  "resource": {
+    "aws_ebs_volume": {
+      "v": {
+        "//": "palisade:ignore AWS-EC2-004 scratch disk",
+        "size": 1
+      }
+    }
+  }
+}`},
+			check: func(t *testing.T, rs map[string]*Resource) {
+				r := rs["aws_ebs_volume.v"]
+				if r == nil || len(r.Ignores) != 1 || r.Ignores[0].RuleID != "AWS-EC2-004" || r.Ignores[0].Reason != "scratch disk" {
+					t.Errorf("ignores %+v", r)
+				}
+			},
+		},
+		{
+			name:        "invalid JSON is a problem with file and line",
+			files:       map[string]string{"main.tf.json": "{\n  \"resource\": {\n    \"aws_s3_bucket\": [\n}\n"},
+			wantProblem: "main.tf.json:4:",
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeFiles(t, c.files)
+			rs, problems := load(t, dir, Options{})
+			msg := fmt.Sprint(problems)
+			if c.wantProblem == "" && len(problems) > 0 || c.wantProblem != "" && !strings.Contains(msg, c.wantProblem) {
+				t.Errorf("problems %s, want %q", msg, c.wantProblem)
+			}
+			if c.check != nil {
+				c.check(t, rs)
+			}
+		})
+	}
+}
+
+func TestDirsFindsJSONConfigurations(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a/main.tf.json": "{}", "b/x.json": "{}"})
+	dirs, err := Dirs(dir, nil)
+	if err != nil || len(dirs) != 1 || dirs[0] != filepath.Join(dir, "a") {
+		t.Errorf("dirs %v, %v", dirs, err)
+	}
+}
+
+func FuzzTerraformJSON(f *testing.F) {
+	f.Add([]byte(`{"resource": {"aws_s3_bucket": {"b": {"bucket": "x", "tags": {"a": "${var.x}"}}}}}`))
+	f.Add([]byte(`{"variable": {"v": {"default": {"a": ["%{if x}y%{endif}"]}}}, "module": {"m": {"source": "./m", "providers": {"aws": "aws.west"}}}}`))
+	f.Add([]byte(`{"resource": [{"t": {"n": [{"dynamic": {"d": {"for_each": "${[1]}", "content": {}}}}]}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		native, err := nativeFromJSON("f.tf.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.tf.json") {
+				t.Fatalf("error without file: %v", err)
+			}
+			return
+		}
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "main.tf.json"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		LoadDirs([]string{dir}, Options{}, func(string, error) {})
+		_ = native
+	})
+}
