@@ -373,6 +373,7 @@ func (v Vulnerability) Finding(now time.Time) finding.Finding {
 		VulnerabilityID: v.ID,
 		Aliases:         v.Aliases,
 		FixedVersions:   v.FixedVersions,
+		Published:       publishedPtr(v.Published),
 	}
 	if f.Title == "" {
 		f.Title = v.ID + " in " + p.Name
@@ -416,4 +417,14 @@ func (v Vulnerability) AgeDays(now time.Time) int {
 		return -1
 	}
 	return int(now.Sub(v.Published).Hours() / 24)
+}
+
+// publishedPtr is the advisory's publication time for the finding, nil
+// when the database gave none.
+func publishedPtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
