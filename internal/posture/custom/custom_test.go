@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,21 +49,10 @@ func run(t *testing.T, rules []posture.Rule, st *cloud.State) []string {
 	t.Helper()
 	var out []string
 	posture.Evaluate(st, rules, func(r posture.Result) {
-		out = append(out, r.Rule.ID+"@"+itoa(r.At.Line)+": "+r.Message)
+		out = append(out, r.Rule.ID+"@"+strconv.Itoa(r.At.Line)+": "+r.Message)
 	})
 	sort.Strings(out)
 	return out
-}
-
-func itoa(n int) string {
-	var b []byte
-	if n == 0 {
-		return "0"
-	}
-	for ; n > 0; n /= 10 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-	}
-	return string(b)
 }
 
 func loadTestRules(t *testing.T) []posture.Rule {
