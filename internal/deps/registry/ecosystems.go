@@ -305,11 +305,11 @@ func parseGem(body []byte) (Info, error) {
 func (c *Client) maven(ctx context.Context, name string) (Info, error) {
 	group, artifact, ok := strings.Cut(name, ":")
 	if !ok || group == "" || artifact == "" || strings.Contains(artifact, ":") {
-		return Info{}, fmt.Errorf("Maven name %q is not group:artifact", name)
+		return Info{}, fmt.Errorf("maven name %q is not group:artifact", name)
 	}
 	for _, part := range append(strings.Split(group, "."), artifact) {
 		if part == "" || part == ".." || strings.ContainsAny(part, "/\\") {
-			return Info{}, fmt.Errorf("Maven name %q has an invalid part", name)
+			return Info{}, fmt.Errorf("maven name %q has an invalid part", name)
 		}
 	}
 	u := c.Endpoints.Maven + "/" + strings.ReplaceAll(group, ".", "/") + "/" + url.PathEscape(artifact) + "/maven-metadata.xml"
