@@ -46,18 +46,19 @@ func main() {
 	dir := flag.String("dir", "", "folder to scan")
 	expected := flag.String("expected", "", "trivy expected summary JSON")
 	list := flag.Bool("list", false, "print every palisade finding (rule, resource, file:line, message), for review")
+	rules := flag.String("rules", "", "folder of custom CEL rules to run as well (iac.Options.RulesDir)")
 	flag.Parse()
-	if err := run(*dir, *expected, *list); err != nil {
+	if err := run(*dir, *expected, *rules, *list); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, expected string, list bool) error {
+func run(dir, expected, rulesDir string, list bool) error {
 	got := map[string]bool{} // rule + " " + resource (instance key stripped)
 	var all []finding.Finding
 	n := 0
-	stats, err := iac.Scan(context.Background(), dir, iac.Options{}, func(f finding.Finding) {
+	stats, err := iac.Scan(context.Background(), dir, iac.Options{RulesDir: rulesDir}, func(f finding.Finding) {
 		n++
 		all = append(all, f)
 		got[f.RuleID+" "+shortAddr(f.Resource)] = true
