@@ -35,7 +35,8 @@ type Options struct {
 	// RulesDir, when set, is a folder of custom rule files (YAML with CEL
 	// conditions, see docs/policy.md) run in addition to Rules. A broken
 	// rule is a problem and the others still run; a missing folder stops
-	// the scan.
+	// the scan. A relative path is relative to the working directory; when
+	// the folder is inside root it is not scanned for templates.
 	RulesDir string
 }
 
@@ -81,7 +82,7 @@ func Load(ctx context.Context, root string, opts Options, problem func(path stri
 		}
 		rel, _ := filepath.Rel(root, path)
 		if d.IsDir() {
-			if path != root && (d.Name() == ".terraform" || d.Name() == ".git" || d.Name() == "node_modules" || opts.Skip != nil && opts.Skip(rel, true)) {
+			if path != root && (d.Name() == ".terraform" || d.Name() == ".git" || d.Name() == "node_modules" || opts.Skip != nil && opts.Skip(rel, true) || sameDir(path, opts.RulesDir)) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -127,6 +128,17 @@ func Load(ctx context.Context, root string, opts Options, problem func(path stri
 		return nil
 	})
 	return state, stats, err
+}
+
+// sameDir reports whether a and b name the same folder (the custom rules
+// folder is not scanned as templates when it sits inside the scan root).
+func sameDir(a, b string) bool {
+	if b == "" {
+		return false
+	}
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }
 
 // Scan loads root and emits one finding per rule violation. Paths in

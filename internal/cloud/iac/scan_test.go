@@ -185,7 +185,7 @@ func TestScanRunsCustomRulesFromRulesDir(t *testing.T) {
 	write(t, root, map[string]string{
 		"main.tf":        "resource \"aws_ebs_volume\" \"v\" {\n  encrypted = true\n  size      = 2000\n}\n",
 		"stack.yaml":     "Resources:\n  V:\n    Type: AWS::EC2::Volume\n    Properties:\n      Encrypted: true\n      Size: 10\n",
-		"rules/big.yaml": "id: ACME-EBS-001\ntitle: Volume is not encrypted\nseverity: medium\nresource_types: [ebs_volume]\nexpression: resource.encrypted == true && resource.address.startsWith('aws_')\nmessage: \"'custom rule on ' + resource.address\"\n",
+		"rules/big.yaml": "# Looks like a template to a quick check: Resources, AWS::EC2::Volume\nid: ACME-EBS-001\ntitle: Volume is not encrypted\nseverity: medium\nresource_types: [ebs_volume]\nexpression: resource.encrypted == true && resource.address.startsWith('aws_')\nmessage: \"'custom rule on ' + resource.address\"\n",
 		"rules/bad.yaml": "id: ACME-BAD-001\ntitle: t\nseverity: low\nresource_types: [ebs_volume]\nexpression: resource.nope\n",
 	})
 	var got []string
