@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/cloud/iac"
+	"github.com/palisade-sec/palisade/internal/posture"
 )
 
 // iacVersion is recorded with each scan that ran the IaC scanner.
@@ -23,7 +25,30 @@ func runIaC(ctx context.Context, j *scanJob) error {
 		}
 		vars[k] = v
 	}
-	opts := iac.Options{Skip: j.skip, Vars: vars, VarFiles: j.flags.tfVarFiles}
+	pcfg := posture.DefaultConfig()
+	if j.cfg.IaC.OwnerTag != "" {
+		pcfg.OwnerTag = j.cfg.IaC.OwnerTag
+	}
+	if len(j.cfg.IaC.ApprovedAMIOwners) > 0 {
+		pcfg.ApprovedAMIOwners = j.cfg.IaC.ApprovedAMIOwners
+	}
+	varFiles := append([]string{}, j.flags.tfVarFiles...)
+	for _, f := range j.cfg.IaC.VarFiles {
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(configDir(j.root), f)
+		}
+		varFiles = append(varFiles, f)
+	}
+	rulesDir := j.flags.iacRules
+	if rulesDir == "" && j.cfg.IaC.RulesDir != "" {
+		rulesDir = j.cfg.IaC.RulesDir
+		if !filepath.IsAbs(rulesDir) {
+			rulesDir = filepath.Join(configDir(j.root), rulesDir)
+		}
+	} else if rulesDir != "" && !filepath.IsAbs(rulesDir) {
+		rulesDir = filepath.Join(j.app.Dir, rulesDir)
+	}
+	opts := iac.Options{Skip: j.skip, Vars: vars, VarFiles: varFiles, Rules: posture.RulesFor(pcfg), RulesDir: rulesDir}
 	return withDiffBase(ctx, j, func(ctx context.Context, root string, emit func(f findingT), problem func(string, error)) error {
 		st, err := iac.Scan(ctx, root, opts, emit, problem)
 		if err != nil {

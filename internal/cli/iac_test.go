@@ -54,3 +54,36 @@ func TestIaCScanAndDiffBaseReportsOnlyIntroducedFindings(t *testing.T) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func TestIaCConfigOwnerTagAndCustomRules(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "main.tf"), `resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+  tags = { team = "platform" }
+}
+`)
+	writeFile(t, filepath.Join(dir, "policies", "naming.yaml"), `id: ACME-001
+title: Bucket names start with the company prefix
+severity: low
+resource_types: [s3_bucket]
+expression: "!resource.name.startsWith('acme-prod-')"
+`)
+	rules := func(cfg string) map[string]bool {
+		writeFile(t, filepath.Join(dir, "palisade.yaml"), cfg)
+		r := palisade(t, dir, nil, "scan", "--no-store", "--scanners", "iac", "--format", "json")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		got := map[string]bool{}
+		for _, f := range decodeReport(t, r.stdout).Findings {
+			got[f.RuleID] = true
+		}
+		return got
+	}
+	if got := rules("version: 1\n"); !got["AWS-TAG-001"] || got["ACME-001"] {
+		t.Errorf("default config: rules %v, want AWS-TAG-001 (no owner tag) and no custom rule", got)
+	}
+	if got := rules("iac:\n  owner_tag: team\n  rules_dir: policies\n"); got["AWS-TAG-001"] || !got["ACME-001"] {
+		t.Errorf("owner_tag team + rules_dir: rules %v, want ACME-001 and no AWS-TAG-001", got)
+	}
+}

@@ -40,6 +40,7 @@ type scanFlags struct {
 	tfVarFiles    []string
 	vulnDB        string
 	goStdlib      bool
+	iacRules      string
 }
 
 func newScanCmd(a *App, g *globalFlags) *cobra.Command {
@@ -78,6 +79,7 @@ Exit status: 0 when no open finding is at or above --fail-on (or no --fail-on),
 	fl.StringVar(&f.maxFileSize, "max-file-size", "", "skip files larger than this (e.g. 50MB)")
 	fl.StringVar(&f.vulnDB, "vuln-db", "", "deps: OSV database folder (<Ecosystem>/all.zip); default: palisade's cache")
 	fl.BoolVar(&f.goStdlib, "go-stdlib", false, "deps: also check the Go standard library version named in go.mod")
+	fl.StringVar(&f.iacRules, "iac-rules", "", "iac: a folder of custom rules (YAML with CEL conditions, see docs/policy.md)")
 	fl.StringArrayVar(&f.tfVars, "var", nil, "iac: a Terraform variable NAME=VALUE (repeatable)")
 	fl.StringArrayVar(&f.tfVarFiles, "var-file", nil, "iac: an extra Terraform .tfvars file (repeatable)")
 	fl.BoolVar(&f.verify, "verify", false, "ask providers whether found credentials work (sends them to the provider; AWS keys via STS GetCallerIdentity)")

@@ -35,6 +35,8 @@ type Config struct {
 	Secrets Secrets `yaml:"secrets"`
 	// Deps configures the dependency scanner.
 	Deps Deps `yaml:"deps"`
+	// IaC configures the Terraform and CloudFormation scanner.
+	IaC IaC `yaml:"iac"`
 	// SeverityOverrides maps a rule id to the severity to report instead.
 	SeverityOverrides map[string]Level `yaml:"severity_overrides"`
 }
@@ -96,6 +98,20 @@ type Deps struct {
 	IncludeGoStdlib bool `yaml:"include_go_stdlib"`
 	// Ignore lists advisories accepted for a time, with a reason.
 	Ignore []IgnoreVuln `yaml:"ignore"`
+}
+
+// IaC configures the Terraform and CloudFormation scanner.
+type IaC struct {
+	// RulesDir is a folder of custom rules (YAML with CEL conditions,
+	// docs/policy.md), run with the built-in rules.
+	RulesDir string `yaml:"rules_dir"`
+	// OwnerTag is the tag key every resource must carry (default "owner").
+	OwnerTag string `yaml:"owner_tag"`
+	// ApprovedAMIOwners are the AMI owners instances may use (default
+	// "amazon" and "self").
+	ApprovedAMIOwners []string `yaml:"approved_ami_owners"`
+	// VarFiles are extra .tfvars files, relative to the configuration.
+	VarFiles []string `yaml:"var_files"`
 }
 
 // IgnoreVuln accepts one advisory until it expires.

@@ -26,6 +26,10 @@ secrets:
       reason: fixtures with revoked keys
 severity_overrides:
   generic-api-key: low
+iac:
+  rules_dir: policies
+  owner_tag: team
+  approved_ami_owners: [amazon]
 deps:
   ignore:
     - id: GO-2024-0001
@@ -37,6 +41,9 @@ deps:
 	}
 	if c.Secrets.MaxFileSize != 10<<20 || *c.Secrets.DecodeDepth != 1 || finding.Severity(c.SeverityOverrides["generic-api-key"]) != finding.Low {
 		t.Errorf("parsed %+v", c)
+	}
+	if c.IaC.OwnerTag != "team" || c.IaC.RulesDir != "policies" || len(c.IaC.ApprovedAMIOwners) != 1 {
+		t.Errorf("iac section %+v", c.IaC)
 	}
 	if c.Deps.Ignore[0].Expires.Year() != 2027 {
 		t.Errorf("expires %v", c.Deps.Ignore[0].Expires)
