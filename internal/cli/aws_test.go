@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -17,8 +18,15 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/opensearch"
+	ostypes "github.com/aws/aws-sdk-go-v2/service/opensearch/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/palisade-sec/palisade/internal/awstest"
 	"github.com/palisade-sec/palisade/internal/cloud/aws/awsfake"
@@ -120,6 +128,54 @@ func seedHardened(t *testing.T, url string) {
 	}
 }
 
+// seedWorkloads adds a database, a queue, a KMS key, a function with a URL
+// and a search domain: exposed or unprotected when hardened is false,
+// locked down when it is true.
+func seedWorkloads(t *testing.T, url string, hardened bool) {
+	ctx := awstest.Background(t)
+	cfg := seedConfig(url)
+	chk := checker(t)
+	chk(rds.NewFromConfig(cfg).CreateDBInstance(ctx, &rds.CreateDBInstanceInput{
+		DBInstanceIdentifier: sdk.String("orders"), Engine: sdk.String("postgres"), DBInstanceClass: sdk.String("db.t3.micro"),
+		AllocatedStorage: sdk.Int32(20), MasterUsername: sdk.String("app"), MasterUserPassword: sdk.String("not-a-real-password-1"),
+		PubliclyAccessible: sdk.Bool(!hardened), StorageEncrypted: sdk.Bool(hardened)}))
+	sse := "false"
+	if hardened {
+		sse = "true"
+	}
+	chk(sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: sdk.String("orders"), Attributes: map[string]string{"SqsManagedSseEnabled": sse}}))
+	kc := kms.NewFromConfig(cfg)
+	key, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: sdk.String("orders")})
+	chk(key, err)
+	if hardened {
+		chk(kc.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: key.KeyMetadata.KeyId}))
+	}
+	role, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: sdk.String("orders-fn"),
+		AssumeRolePolicyDocument: sdk.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	chk(role, err)
+	var code bytes.Buffer
+	zw := zip.NewWriter(&code)
+	w, err := zw.Create("index.py")
+	chk(w, err)
+	chk(w.Write([]byte("def handler(event, context):\n    return 'ok'\n")))
+	chk(nil, zw.Close())
+	lc := lambda.NewFromConfig(cfg)
+	chk(lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: sdk.String("orders-webhook"), Runtime: lambdatypes.RuntimePython312,
+		Role: role.Role.Arn, Handler: sdk.String("index.handler"), Code: &lambdatypes.FunctionCode{ZipFile: code.Bytes()}}))
+	auth := lambdatypes.FunctionUrlAuthTypeNone
+	if hardened {
+		auth = lambdatypes.FunctionUrlAuthTypeAwsIam
+	}
+	chk(lc.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{FunctionName: sdk.String("orders-webhook"), AuthType: auth}))
+	principal := `"*"`
+	if hardened {
+		principal = `{"AWS":"arn:aws:iam::123456789012:role/orders-fn"}`
+	}
+	chk(opensearch.NewFromConfig(cfg).CreateDomain(ctx, &opensearch.CreateDomainInput{DomainName: sdk.String("orders-search"),
+		EncryptionAtRestOptions: &ostypes.EncryptionAtRestOptions{Enabled: sdk.Bool(hardened)},
+		AccessPolicies:          sdk.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":` + principal + `,"Action":"es:*","Resource":"arn:aws:es:us-east-1:123456789012:domain/orders-search/*"}]}`)}))
+}
+
 // auditAt runs palisade at a given clock and returns the decoded report.
 func auditAt(t *testing.T, now time.Time, env map[string]string, args ...string) (report.Report, run) {
 	t.Helper()
@@ -144,6 +200,11 @@ var weaknesses = []struct {
 	{"security group open to the world on 5432", "AWS-VPC-002", "security-group/", "AWS 6: Reduce attack surface and mitigate compromises"},
 	{"no CloudTrail", "AWS-ACCT-001", "arn:aws:cloudtrail:us-east-1:123456789012:", "AWS 3: Visibility and Initial Remediation"},
 	{"no GuardDuty", "AWS-ACCT-002", "arn:aws:guardduty:us-east-1:123456789012:", "AWS 3: Visibility and Initial Remediation"},
+	{"publicly accessible RDS instance", "AWS-RDS-003", "arn:aws:rds:us-east-1:123456789012:db:orders", ""},
+	{"unencrypted SQS queue", "AWS-SQS-001", "arn:aws:sqs:us-east-1:123456789012:orders", ""},
+	{"KMS key without rotation", "AWS-KMS-001", "arn:aws:kms:us-east-1:123456789012:key/", ""},
+	{"public Lambda function URL", "AWS-LMB-004", "arn:aws:lambda:us-east-1:123456789012:function:orders-webhook", ""},
+	{"OpenSearch domain open to any principal", "AWS-ES-008", "arn:aws:es:us-east-1:123456789012:domain/orders-search", ""},
 }
 
 func hasStep(refs []finding.Reference, step string) bool {
@@ -164,6 +225,7 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 	later := time.Now().Add(120 * 24 * time.Hour)
 
 	seedVulnerable(t, vulnURL)
+	seedWorkloads(t, vulnURL, false)
 	vulnFake := &awsfake.Lacking{}
 	vulnSrv := httptest.NewServer(vulnFake)
 	defer vulnSrv.Close()
@@ -176,7 +238,7 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 		found := false
 		for _, f := range rep.Findings {
 			if f.RuleID == w.rule && strings.Contains(f.Resource, w.resource) {
-				if !hasStep(f.References, w.step) {
+				if w.step != "" && !hasStep(f.References, w.step) {
 					t.Errorf("%s: %s has references %+v, want checklist %q", w.what, w.rule, f.References, w.step)
 				}
 				if f.Category != "posture" {
@@ -194,12 +256,14 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 	}
 
 	seedHardened(t, hardURL)
+	seedWorkloads(t, hardURL, true)
 	hardFake := &awsfake.Lacking{AccountBPA: &[4]bool{true, true, true, true}, Analyzers: []string{"ACCOUNT"}}
 	hardSrv := httptest.NewServer(hardFake)
 	defer hardSrv.Close()
 	env = map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": hardSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": hardSrv.URL}
 	rep, _ = auditAt(t, later, env, "aws", "audit", "--endpoint-url", hardURL, "--region", "us-east-1", "--format", "json", "--no-store")
-	planted := []string{"AWS-ACCT-007", "AWS-ACCT-008", "AWS-IAM-003", "AWS-IAM-004", "AWS-S3-001", "AWS-S3-006", "AWS-S3-013", "AWS-VPC-001", "AWS-VPC-002", "AWS-ACCT-001", "AWS-ACCT-002", "AWS-ACCT-003"}
+	planted := []string{"AWS-ACCT-007", "AWS-ACCT-008", "AWS-IAM-003", "AWS-IAM-004", "AWS-S3-001", "AWS-S3-006", "AWS-S3-013", "AWS-VPC-001", "AWS-VPC-002", "AWS-ACCT-001", "AWS-ACCT-002", "AWS-ACCT-003",
+		"AWS-RDS-003", "AWS-SQS-001", "AWS-KMS-001", "AWS-LMB-004", "AWS-ES-008"}
 	for _, f := range rep.Findings {
 		if slices.Contains(planted, f.RuleID) {
 			t.Errorf("hardened account: unexpected %s on %s: %s", f.RuleID, f.Resource, f.Message)
@@ -207,6 +271,18 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 	}
 	if len(rep.Findings) == 0 {
 		t.Error("hardened account: no findings at all; the audit cannot have read it")
+	}
+	// The hardened workloads were read: each is named by some finding (an
+	// owner tag, a customer managed key, ...), just not the planted ones.
+	for _, res := range []string{"arn:aws:rds:us-east-1:123456789012:db:orders", "arn:aws:sqs:us-east-1:123456789012:orders", "arn:aws:kms:us-east-1:123456789012:key/",
+		"arn:aws:lambda:us-east-1:123456789012:function:orders-webhook", "arn:aws:es:us-east-1:123456789012:domain/orders-search"} {
+		named := false
+		for _, f := range rep.Findings {
+			named = named || strings.HasPrefix(f.Resource, res)
+		}
+		if !named {
+			t.Errorf("hardened account: no finding names %s; was it collected?", res)
+		}
 	}
 }
 

@@ -276,6 +276,7 @@ func globalServices() []globalService {
 		{"iam-last-accessed", collectLastAccessed},
 		{"s3", collectS3},
 		{"s3control", collectAccountBPA},
+		{"cloudfront", collectCloudFront},
 	}
 }
 
@@ -286,6 +287,20 @@ func regionalServices() []regionalService {
 		{"guardduty", collectGuardDuty},
 		{"accessanalyzer", collectAccessAnalyzer},
 		{"backup", collectBackup},
+		{"ebs", collectEBS},
+		{"rds", collectRDS},
+		{"dynamodb", collectDynamoDB},
+		{"kms", collectKMS},
+		{"secretsmanager", collectSecrets},
+		{"opensearch", collectOpenSearch},
+		{"lambda", collectLambda},
+		{"eks", collectEKS},
+		{"ecr", collectECR},
+		{"elbv2", collectELB},
+		{"sqs", collectSQS},
+		{"sns", collectSNS},
+		{"logs", collectLogGroups},
+		{"apigateway", collectAPIGateway},
 	}
 }
 

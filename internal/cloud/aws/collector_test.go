@@ -102,6 +102,51 @@ func TestThrottledCallsAreRetriedWithBackoff(t *testing.T) {
 	}
 }
 
+// unserved answers every request with status and body.
+type unserved struct {
+	status   int
+	body     string
+	requests atomic.Int64
+}
+
+func (h *unserved) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.requests.Add(1)
+	w.WriteHeader(h.status)
+	fmt.Fprint(w, h.body)
+}
+
+func TestAnAPINotServedFailsAtOnceButTransientErrorsAreRetried(t *testing.T) {
+	tests := []struct {
+		name     string
+		status   int
+		body     string
+		attempts int64
+	}{
+		{"501 Not Implemented", http.StatusNotImplemented, `<ErrorResponse><Error><Code>NotImplemented</Code><Message>no</Message></Error></ErrorResponse>`, 1},
+		{"500 with an HTML page (an emulator without the API)", http.StatusInternalServerError, `<!doctype html><title>500</title>`, 1},
+		{"404 with an HTML page", http.StatusNotFound, `<!doctype html><title>404</title>`, 1},
+		{"503 with an AWS error body is transient", http.StatusServiceUnavailable, `<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>busy</Message></Error></ErrorResponse>`, 3},
+		{"500 InternalFailure with an AWS error body is transient", http.StatusInternalServerError, `<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>x</Message></Error></ErrorResponse>`, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &unserved{status: tt.status, body: tt.body}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			cfg := awstest.Config(srv.URL, testKey, testSecret)
+			WithRetries(&cfg, 3)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if _, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err == nil {
+				t.Fatal("no error")
+			}
+			if got := h.requests.Load(); got != tt.attempts {
+				t.Errorf("%d attempts, want %d", got, tt.attempts)
+			}
+		})
+	}
+}
+
 // TestOrgCollectionAssumesRolesAndIsolatesFailures builds an Organization
 // in moto, puts a bucket in a member account through an assumed role, and
 // collects the whole Organization with GuardDuty pointed at a dead

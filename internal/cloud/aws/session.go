@@ -2,7 +2,9 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -62,9 +65,40 @@ func WithRetries(cfg *sdk.Config, maxAttempts int) {
 				// The retry quota would turn a long throttling spell into
 				// errors; backoff and the adaptive limiter pace us instead.
 				so.RateLimiter = ratelimit.None
+				// An API the endpoint does not serve answers the same every
+				// time: fail at once instead of backing off ten times.
+				so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) sdk.Ternary {
+					if notServed(err) {
+						return sdk.FalseTernary
+					}
+					return sdk.UnknownTernary
+				})}, so.Retryables...)
 			})
 		})
 	}
+}
+
+// notServed reports whether err says the endpoint does not serve the API
+// at all (as emulators answer for what they do not implement, and as a
+// partition or region without the service answers): HTTP 501, an error
+// code naming an unknown operation, or a 404/500 whose body is not an AWS
+// error. Throttling and transient 5xx answers with an AWS error body are
+// not matched, so they are still retried.
+func notServed(err error) bool {
+	switch apiCode(err) {
+	case "NotImplemented", "UnknownOperationException", "InvalidAction":
+		return true
+	}
+	var hs interface{ HTTPStatusCode() int }
+	if !errors.As(err, &hs) {
+		return false
+	}
+	status := hs.HTTPStatusCode()
+	if status == http.StatusNotImplemented {
+		return true
+	}
+	var de *smithy.DeserializationError
+	return errors.As(err, &de) && (status == http.StatusNotFound || status == http.StatusInternalServerError)
 }
 
 // Counter counts API calls (operations) and attempts (including retries)
