@@ -45,6 +45,9 @@ type Options struct {
 	// accounts read at once, the regions of one account read at once, and
 	// the services of one region read at once (defaults 8, 4, 4).
 	AccountConcurrency, RegionConcurrency, ServiceConcurrency int
+	// ItemConcurrency bounds the per-item calls of one service made at
+	// once (an IAM user's keys and policies, a role's last use; default 8).
+	ItemConcurrency int
 	// ServiceEndpoints overrides the endpoint of single services, keyed
 	// "s3control", "accessanalyzer", "iam", ... (as AWS_ENDPOINT_URL_<SERVICE>).
 	ServiceEndpoints map[string]string
@@ -119,6 +122,9 @@ func New(base sdk.Config, opts Options) *Collector {
 	}
 	if opts.ServiceConcurrency <= 0 {
 		opts.ServiceConcurrency = 4
+	}
+	if opts.ItemConcurrency <= 0 {
+		opts.ItemConcurrency = 8
 	}
 	if opts.RoleName == "" {
 		opts.RoleName = "PalisadeAudit"
@@ -254,6 +260,17 @@ func (a *accountCollector) fail(region, service string, err error) {
 		return
 	}
 	a.sink.add(a.account, region, service, err)
+}
+
+// each runs fn for 0..n-1, at most ItemConcurrency at once, and returns
+// the first error (the others are cancelled).
+func (a *accountCollector) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(a.c.opts.ItemConcurrency)
+	for i := 0; i < n; i++ {
+		g.Go(func() error { return fn(gctx, i) })
+	}
+	return g.Wait()
 }
 
 // regionalService reads one service in one region.

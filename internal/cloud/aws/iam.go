@@ -64,173 +64,210 @@ func collectIAM(ctx context.Context, a *accountCollector) error {
 	var keys []AccessKey
 	var roles []Role
 
+	var userList []iamtypes.User
 	users := iam.NewListUsersPaginator(cl, &iam.ListUsersInput{})
 	for users.HasMorePages() {
 		page, err := users.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("list users: %w", err)
 		}
-		for _, u := range page.Users {
-			arn, name := sdk.ToString(u.Arn), sdk.ToString(u.UserName)
-			user := &cloud.IAMUser{Name: known(name, arn)}
-			tags, err := cl.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: u.UserName})
-			if err != nil {
-				return fmt.Errorf("user %s tags: %w", name, err)
-			}
-			user.Meta = meta("aws_iam_user", arn, tagsOf(tags.Tags))
-			ks, err := cl.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: u.UserName})
-			if err != nil {
-				return fmt.Errorf("user %s access keys: %w", name, err)
-			}
-			active := false
-			for _, k := range ks.AccessKeyMetadata {
-				key := AccessKey{User: name, UserARN: arn, ID: sdk.ToString(k.AccessKeyId), Active: k.Status == iamtypes.StatusTypeActive, Created: sdk.ToTime(k.CreateDate)}
-				active = active || key.Active
-				lu, err := cl.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
-				if err != nil {
-					return fmt.Errorf("access key last used for %s: %w", name, err)
-				}
-				if lu.AccessKeyLastUsed != nil {
-					key.LastUsed = sdk.ToTime(lu.AccessKeyLastUsed.LastUsedDate)
-				}
-				keys = append(keys, key)
-			}
-			user.HasAccessKey = known(active, arn)
-			_, err = cl.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: u.UserName})
-			switch {
-			case err == nil:
-				user.HasLoginProfile = known(true, arn)
-			case isNoSuchEntity(err):
-				user.HasLoginProfile = known(false, arn)
-			default:
-				return fmt.Errorf("user %s login profile: %w", name, err)
-			}
-			inl, err := cl.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: u.UserName})
-			if err != nil {
-				return fmt.Errorf("user %s inline policies: %w", name, err)
-			}
-			for _, pn := range inl.PolicyNames {
-				p, err := cl.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: u.UserName, PolicyName: sdk.String(pn)})
-				if err != nil {
-					return fmt.Errorf("user %s policy %s: %w", name, pn, err)
-				}
-				user.InlinePolicies = append(user.InlinePolicies, parsePolicy(sdk.ToString(p.PolicyDocument), arn))
-			}
-			att, err := cl.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: u.UserName})
-			if err != nil {
-				return fmt.Errorf("user %s attached policies: %w", name, err)
-			}
-			for _, p := range att.AttachedPolicies {
-				user.AttachedPolicies = append(user.AttachedPolicies, sdk.ToString(p.PolicyArn))
-			}
-			grp, err := cl.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: u.UserName})
-			if err != nil {
-				return fmt.Errorf("user %s groups: %w", name, err)
-			}
-			for _, g := range grp.Groups {
-				user.Groups = append(user.Groups, sdk.ToString(g.GroupName))
-			}
-			st.IAMUsers = append(st.IAMUsers, user)
+		userList = append(userList, page.Users...)
+	}
+	st.IAMUsers = make([]*cloud.IAMUser, len(userList))
+	userKeys := make([][]AccessKey, len(userList))
+	err := a.each(ctx, len(userList), func(ctx context.Context, i int) error {
+		u := userList[i]
+		arn, name := sdk.ToString(u.Arn), sdk.ToString(u.UserName)
+		user := &cloud.IAMUser{Name: known(name, arn)}
+		tags, err := cl.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: u.UserName})
+		if err != nil {
+			return fmt.Errorf("user %s tags: %w", name, err)
 		}
+		user.Meta = meta("aws_iam_user", arn, tagsOf(tags.Tags))
+		ks, err := cl.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: u.UserName})
+		if err != nil {
+			return fmt.Errorf("user %s access keys: %w", name, err)
+		}
+		active := false
+		for _, k := range ks.AccessKeyMetadata {
+			key := AccessKey{User: name, UserARN: arn, ID: sdk.ToString(k.AccessKeyId), Active: k.Status == iamtypes.StatusTypeActive, Created: sdk.ToTime(k.CreateDate)}
+			active = active || key.Active
+			lu, err := cl.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
+			if err != nil {
+				return fmt.Errorf("access key last used for %s: %w", name, err)
+			}
+			if lu.AccessKeyLastUsed != nil {
+				key.LastUsed = sdk.ToTime(lu.AccessKeyLastUsed.LastUsedDate)
+			}
+			userKeys[i] = append(userKeys[i], key)
+		}
+		user.HasAccessKey = known(active, arn)
+		_, err = cl.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: u.UserName})
+		switch {
+		case err == nil:
+			user.HasLoginProfile = known(true, arn)
+		case isNoSuchEntity(err):
+			user.HasLoginProfile = known(false, arn)
+		default:
+			return fmt.Errorf("user %s login profile: %w", name, err)
+		}
+		inl, err := cl.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: u.UserName})
+		if err != nil {
+			return fmt.Errorf("user %s inline policies: %w", name, err)
+		}
+		for _, pn := range inl.PolicyNames {
+			p, err := cl.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: u.UserName, PolicyName: sdk.String(pn)})
+			if err != nil {
+				return fmt.Errorf("user %s policy %s: %w", name, pn, err)
+			}
+			user.InlinePolicies = append(user.InlinePolicies, parsePolicy(sdk.ToString(p.PolicyDocument), arn))
+		}
+		att, err := cl.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: u.UserName})
+		if err != nil {
+			return fmt.Errorf("user %s attached policies: %w", name, err)
+		}
+		for _, p := range att.AttachedPolicies {
+			user.AttachedPolicies = append(user.AttachedPolicies, sdk.ToString(p.PolicyArn))
+		}
+		grp, err := cl.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: u.UserName})
+		if err != nil {
+			return fmt.Errorf("user %s groups: %w", name, err)
+		}
+		for _, g := range grp.Groups {
+			user.Groups = append(user.Groups, sdk.ToString(g.GroupName))
+		}
+		st.IAMUsers[i] = user
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range userKeys {
+		keys = append(keys, k...)
 	}
 
+	var groupList []iamtypes.Group
 	groups := iam.NewListGroupsPaginator(cl, &iam.ListGroupsInput{})
 	for groups.HasMorePages() {
 		page, err := groups.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("list groups: %w", err)
 		}
-		for _, g := range page.Groups {
-			arn := sdk.ToString(g.Arn)
-			grp := &cloud.IAMGroup{Meta: meta("aws_iam_group", arn, nil), Name: known(sdk.ToString(g.GroupName), arn)}
-			grp.TagsKnown = false // groups carry no tags
-			inl, err := cl.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: g.GroupName})
-			if err != nil {
-				return fmt.Errorf("group %s inline policies: %w", sdk.ToString(g.GroupName), err)
-			}
-			for _, pn := range inl.PolicyNames {
-				p, err := cl.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: g.GroupName, PolicyName: sdk.String(pn)})
-				if err != nil {
-					return fmt.Errorf("group %s policy %s: %w", sdk.ToString(g.GroupName), pn, err)
-				}
-				grp.InlinePolicies = append(grp.InlinePolicies, parsePolicy(sdk.ToString(p.PolicyDocument), arn))
-			}
-			att, err := cl.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: g.GroupName})
-			if err != nil {
-				return fmt.Errorf("group %s attached policies: %w", sdk.ToString(g.GroupName), err)
-			}
-			for _, p := range att.AttachedPolicies {
-				grp.AttachedPolicies = append(grp.AttachedPolicies, sdk.ToString(p.PolicyArn))
-			}
-			st.IAMGroups = append(st.IAMGroups, grp)
+		groupList = append(groupList, page.Groups...)
+	}
+	st.IAMGroups = make([]*cloud.IAMGroup, len(groupList))
+	err = a.each(ctx, len(groupList), func(ctx context.Context, i int) error {
+		g := groupList[i]
+		arn := sdk.ToString(g.Arn)
+		grp := &cloud.IAMGroup{Meta: meta("aws_iam_group", arn, nil), Name: known(sdk.ToString(g.GroupName), arn)}
+		grp.TagsKnown = false // groups carry no tags
+		inl, err := cl.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: g.GroupName})
+		if err != nil {
+			return fmt.Errorf("group %s inline policies: %w", sdk.ToString(g.GroupName), err)
 		}
+		for _, pn := range inl.PolicyNames {
+			p, err := cl.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: g.GroupName, PolicyName: sdk.String(pn)})
+			if err != nil {
+				return fmt.Errorf("group %s policy %s: %w", sdk.ToString(g.GroupName), pn, err)
+			}
+			grp.InlinePolicies = append(grp.InlinePolicies, parsePolicy(sdk.ToString(p.PolicyDocument), arn))
+		}
+		att, err := cl.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: g.GroupName})
+		if err != nil {
+			return fmt.Errorf("group %s attached policies: %w", sdk.ToString(g.GroupName), err)
+		}
+		for _, p := range att.AttachedPolicies {
+			grp.AttachedPolicies = append(grp.AttachedPolicies, sdk.ToString(p.PolicyArn))
+		}
+		st.IAMGroups[i] = grp
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
+	var roleList []iamtypes.Role
 	rolePages := iam.NewListRolesPaginator(cl, &iam.ListRolesInput{})
 	for rolePages.HasMorePages() {
 		page, err := rolePages.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("list roles: %w", err)
 		}
-		for _, r := range page.Roles {
-			arn, name := sdk.ToString(r.Arn), sdk.ToString(r.RoleName)
-			full, err := cl.GetRole(ctx, &iam.GetRoleInput{RoleName: r.RoleName})
-			if err != nil {
-				return fmt.Errorf("role %s: %w", name, err)
-			}
-			role := &cloud.IAMRole{
-				Meta:        meta("aws_iam_role", arn, tagsOf(full.Role.Tags)),
-				Name:        known(name, arn),
-				TrustPolicy: parsePolicy(sdk.ToString(full.Role.AssumeRolePolicyDocument), arn),
-			}
-			ev := Role{Name: name, ARN: arn, Path: sdk.ToString(r.Path), Created: sdk.ToTime(r.CreateDate)}
-			if lu := full.Role.RoleLastUsed; lu != nil {
-				ev.LastUsed = sdk.ToTime(lu.LastUsedDate)
-			}
-			inl, err := cl.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: r.RoleName})
-			if err != nil {
-				return fmt.Errorf("role %s inline policies: %w", name, err)
-			}
-			for _, pn := range inl.PolicyNames {
-				p, err := cl.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: r.RoleName, PolicyName: sdk.String(pn)})
-				if err != nil {
-					return fmt.Errorf("role %s policy %s: %w", name, pn, err)
-				}
-				role.InlinePolicies = append(role.InlinePolicies, parsePolicy(sdk.ToString(p.PolicyDocument), arn))
-				ev.InlinePolicies = append(ev.InlinePolicies, pn)
-			}
-			att, err := cl.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: r.RoleName})
-			if err != nil {
-				return fmt.Errorf("role %s attached policies: %w", name, err)
-			}
-			for _, p := range att.AttachedPolicies {
-				role.AttachedPolicies = append(role.AttachedPolicies, sdk.ToString(p.PolicyArn))
-			}
-			ev.AttachedPolicies = role.AttachedPolicies
-			st.IAMRoles = append(st.IAMRoles, role)
-			roles = append(roles, ev)
+		roleList = append(roleList, page.Roles...)
+	}
+	st.IAMRoles = make([]*cloud.IAMRole, len(roleList))
+	roles = make([]Role, len(roleList))
+	err = a.each(ctx, len(roleList), func(ctx context.Context, i int) error {
+		r := roleList[i]
+		arn, name := sdk.ToString(r.Arn), sdk.ToString(r.RoleName)
+		full, err := cl.GetRole(ctx, &iam.GetRoleInput{RoleName: r.RoleName})
+		if err != nil {
+			return fmt.Errorf("role %s: %w", name, err)
 		}
+		role := &cloud.IAMRole{
+			Meta:        meta("aws_iam_role", arn, tagsOf(full.Role.Tags)),
+			Name:        known(name, arn),
+			TrustPolicy: parsePolicy(sdk.ToString(full.Role.AssumeRolePolicyDocument), arn),
+		}
+		ev := Role{Name: name, ARN: arn, Path: sdk.ToString(r.Path), Created: sdk.ToTime(r.CreateDate)}
+		if lu := full.Role.RoleLastUsed; lu != nil {
+			ev.LastUsed = sdk.ToTime(lu.LastUsedDate)
+		}
+		inl, err := cl.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: r.RoleName})
+		if err != nil {
+			return fmt.Errorf("role %s inline policies: %w", name, err)
+		}
+		for _, pn := range inl.PolicyNames {
+			p, err := cl.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: r.RoleName, PolicyName: sdk.String(pn)})
+			if err != nil {
+				return fmt.Errorf("role %s policy %s: %w", name, pn, err)
+			}
+			role.InlinePolicies = append(role.InlinePolicies, parsePolicy(sdk.ToString(p.PolicyDocument), arn))
+			ev.InlinePolicies = append(ev.InlinePolicies, pn)
+		}
+		att, err := cl.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: r.RoleName})
+		if err != nil {
+			return fmt.Errorf("role %s attached policies: %w", name, err)
+		}
+		for _, p := range att.AttachedPolicies {
+			role.AttachedPolicies = append(role.AttachedPolicies, sdk.ToString(p.PolicyArn))
+		}
+		ev.AttachedPolicies = role.AttachedPolicies
+		st.IAMRoles[i] = role
+		roles[i] = ev
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
+	var polList []iamtypes.Policy
 	pols := iam.NewListPoliciesPaginator(cl, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeLocal})
 	for pols.HasMorePages() {
 		page, err := pols.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("list policies: %w", err)
 		}
-		for _, p := range page.Policies {
-			arn := sdk.ToString(p.Arn)
-			v, err := cl.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: p.DefaultVersionId})
-			if err != nil {
-				return fmt.Errorf("policy %s: %w", arn, err)
-			}
-			pol := &cloud.IAMPolicy{Meta: meta("aws_iam_policy", arn, tagsOf(p.Tags)), Name: known(sdk.ToString(p.PolicyName), arn)}
-			if v.PolicyVersion != nil {
-				pol.Document = parsePolicy(sdk.ToString(v.PolicyVersion.Document), arn)
-			}
-			pol.TagsKnown = p.Tags != nil
-			st.IAMPolicies = append(st.IAMPolicies, pol)
+		polList = append(polList, page.Policies...)
+	}
+	st.IAMPolicies = make([]*cloud.IAMPolicy, len(polList))
+	err = a.each(ctx, len(polList), func(ctx context.Context, i int) error {
+		p := polList[i]
+		arn := sdk.ToString(p.Arn)
+		v, err := cl.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: p.DefaultVersionId})
+		if err != nil {
+			return fmt.Errorf("policy %s: %w", arn, err)
 		}
+		pol := &cloud.IAMPolicy{Meta: meta("aws_iam_policy", arn, tagsOf(p.Tags)), Name: known(sdk.ToString(p.PolicyName), arn)}
+		if v.PolicyVersion != nil {
+			pol.Document = parsePolicy(sdk.ToString(v.PolicyVersion.Document), arn)
+		}
+		pol.TagsKnown = p.Tags != nil
+		st.IAMPolicies[i] = pol
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 
 	pp, err := cl.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
@@ -370,19 +407,20 @@ func collectLastAccessed(ctx context.Context, a *accountCollector) error {
 			arns = append(arns, sdk.ToString(r.Arn))
 		}
 	}
-	found := map[string][]ServiceAccess{}
-	for _, arn := range arns {
+	results := make([][]ServiceAccess, len(arns))
+	err := a.each(ctx, len(arns), func(ctx context.Context, i int) error {
+		arn := arns[i]
 		job, err := cl.GenerateServiceLastAccessedDetails(ctx, &iam.GenerateServiceLastAccessedDetailsInput{Arn: sdk.String(arn)})
 		if err != nil {
 			return fmt.Errorf("service last accessed for %s: %w", arn, err)
 		}
-		for i := 0; ; i++ {
+		for try := 0; ; try++ {
 			out, err := cl.GetServiceLastAccessedDetails(ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: job.JobId})
 			if err != nil {
 				return fmt.Errorf("service last accessed for %s: %w", arn, err)
 			}
 			if out.JobStatus == iamtypes.JobStatusTypeInProgress {
-				if i >= 20 {
+				if try >= 20 {
 					return fmt.Errorf("service last accessed for %s: job not done after 20 tries", arn)
 				}
 				select {
@@ -395,14 +433,19 @@ func collectLastAccessed(ctx context.Context, a *accountCollector) error {
 			if out.JobStatus == iamtypes.JobStatusTypeFailed {
 				return fmt.Errorf("service last accessed for %s: job failed", arn)
 			}
+			results[i] = []ServiceAccess{}
 			for _, s := range out.ServicesLastAccessed {
-				found[arn] = append(found[arn], ServiceAccess{Namespace: sdk.ToString(s.ServiceNamespace), Name: sdk.ToString(s.ServiceName), LastAccessed: sdk.ToTime(s.LastAuthenticated)})
+				results[i] = append(results[i], ServiceAccess{Namespace: sdk.ToString(s.ServiceNamespace), Name: sdk.ToString(s.ServiceName), LastAccessed: sdk.ToTime(s.LastAuthenticated)})
 			}
-			if found[arn] == nil {
-				found[arn] = []ServiceAccess{}
-			}
-			break
+			return nil
 		}
+	})
+	if err != nil {
+		return err
+	}
+	found := map[string][]ServiceAccess{}
+	for i, arn := range arns {
+		found[arn] = results[i]
 	}
 	a.merge(nil, func(ev *Evidence) {
 		if ev.lastAccessed == nil {
