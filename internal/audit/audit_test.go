@@ -96,6 +96,29 @@ func TestAccountRules(t *testing.T) {
 			e.Roles = []aws.Role{{Name: "app", ARN: "arn:aws:iam::111122223333:role/app", Path: "/", Created: ago(10), LastUsed: ago(1),
 				Services: []aws.ServiceAccess{{Namespace: "s3", LastAccessed: ago(1)}, {Namespace: "dynamodb"}}}}
 		}, []string{"AWS-ACCT-010 arn:aws:iam::111122223333:role/app"}},
+		{"a trail with S3 write data events only misses read events", func(e *aws.Evidence) {
+			e.Trails[0].SelectorsRead, e.Trails[0].S3DataWrite = true, true
+		}, []string{"AWS-ACCT-017 arn:aws:iam::111122223333:root"}},
+		{"a trail recording no S3 data events", func(e *aws.Evidence) { e.Trails[0].SelectorsRead = true },
+			[]string{"AWS-ACCT-016 arn:aws:iam::111122223333:root", "AWS-ACCT-017 arn:aws:iam::111122223333:root"}},
+		{"S3 data events on a stopped trail do not count", func(e *aws.Evidence) {
+			e.Trails[0].SelectorsRead, e.Trails[0].S3DataRead, e.Trails[0].S3DataWrite = true, true, true
+			e.Trails = append(e.Trails, aws.Trail{ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/all", HomeRegion: "us-east-1", MultiRegion: true, SelectorsRead: true, S3DataRead: true, S3DataWrite: true})
+			e.Trails[0].S3DataRead, e.Trails[0].S3DataWrite = false, false
+		}, []string{"AWS-ACCT-016 arn:aws:iam::111122223333:root", "AWS-ACCT-017 arn:aws:iam::111122223333:root"}},
+		{"S3 read and write data events on a logging trail are quiet", func(e *aws.Evidence) {
+			e.Trails[0].SelectorsRead, e.Trails[0].S3DataRead, e.Trails[0].S3DataWrite = true, true, true
+		}, nil},
+		{"Security Hub off in one region", func(e *aws.Evidence) {
+			e.SecurityHub = map[string]bool{"us-east-1": true, "eu-west-1": false}
+			e.ServiceRegions = map[string][]string{"securityhub": {"eu-west-1", "us-east-1"}}
+		}, []string{"AWS-ACCT-018 arn:aws:securityhub:eu-west-1:111122223333:"}},
+		{"an expired server certificate, a valid one quiet", func(e *aws.Evidence) {
+			e.ServerCertificates = []aws.ServerCertificate{
+				{Name: "old", ARN: "arn:aws:iam::111122223333:server-certificate/old", Expiration: ago(3)},
+				{Name: "new", ARN: "arn:aws:iam::111122223333:server-certificate/new", Expiration: ago(-300)},
+			}
+		}, []string{"AWS-ACCT-019 arn:aws:iam::111122223333:server-certificate/old"}},
 		{"an instance in a public subnet", func(e *aws.Evidence) {
 			e.Instances = []aws.Instance{{ID: "i-1", ARN: "arn:aws:ec2:us-east-1:111122223333:instance/i-1", State: "running", PublicSubnet: true}, {ID: "i-2", ARN: "arn:aws:ec2:us-east-1:111122223333:instance/i-2", State: "running"}}
 		}, []string{"AWS-ACCT-011 arn:aws:ec2:us-east-1:111122223333:instance/i-1"}},

@@ -263,7 +263,76 @@ func AccountRules() []Rule {
 				}
 			},
 		},
+		{
+			ID: "AWS-ACCT-016", Title: "S3 object-level write events are not recorded", Severity: finding.Medium,
+			Remediation: "Add a data event selector for AWS::S3::Object on every bucket (write or all events) to a logging multi-region trail.",
+			CIS:         []string{"4.8"}, Checklist: stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				if s3DataUnknown(a) || s3DataRecorded(a, func(t aws.Trail) bool { return t.S3DataWrite }) {
+					return
+				}
+				report(accountARN(a.ID), "no logging multi-region trail records S3 object-level write events for every bucket")
+			},
+		},
+		{
+			ID: "AWS-ACCT-017", Title: "S3 object-level read events are not recorded", Severity: finding.Low,
+			Remediation: "Add a data event selector for AWS::S3::Object on every bucket (read or all events) to a logging multi-region trail.",
+			CIS:         []string{"4.9"}, Checklist: stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				if s3DataUnknown(a) || s3DataRecorded(a, func(t aws.Trail) bool { return t.S3DataRead }) {
+					return
+				}
+				report(accountARN(a.ID), "no logging multi-region trail records S3 object-level read events for every bucket")
+			},
+		},
+		{
+			ID: "AWS-ACCT-018", Title: "Security Hub is not enabled in a region", Severity: finding.Medium,
+			Remediation: "Enable Security Hub in every region (from the delegated administrator account, with auto-enable for new accounts) and turn on the CIS and AWS Foundational standards.",
+			CIS:         []string{"5.16"}, Checklist: stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range missingRegions(a, "securityhub", func(r string) bool { return a.Evidence.SecurityHub[r] }) {
+					report(regionARN("securityhub", r, a.ID), "Security Hub is not enabled in "+r)
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-019", Title: "Expired server certificate stored in IAM", Severity: finding.Medium,
+			Remediation: "Delete expired certificates (aws iam delete-server-certificate) after making sure nothing serves them; prefer ACM, which renews.",
+			CIS:         []string{"2.17"}, Checklist: stepIAM,
+			Check: func(a *aws.Account, cfg Config, report func(string, string)) {
+				for _, c := range a.Evidence.ServerCertificates {
+					if !c.Expiration.IsZero() && c.Expiration.Before(cfg.Now) {
+						report(c.ARN, fmt.Sprintf("server certificate %s expired on %s", c.Name, c.Expiration.Format("2006-01-02")))
+					}
+				}
+			},
+		},
 	}
+}
+
+// s3DataUnknown reports whether the account's trails were not read well
+// enough to judge object-level logging: CloudTrail was read in no region,
+// or some trail's event selectors are unknown.
+func s3DataUnknown(a *aws.Account) bool {
+	if len(a.Evidence.ServiceRegions["cloudtrail"]) == 0 {
+		return true
+	}
+	for _, t := range a.Evidence.Trails {
+		if !t.SelectorsRead {
+			return true
+		}
+	}
+	return false
+}
+
+// s3DataRecorded reports whether a logging multi-region trail has ok.
+func s3DataRecorded(a *aws.Account, ok func(aws.Trail) bool) bool {
+	for _, t := range a.Evidence.Trails {
+		if t.Logging && t.MultiRegion && ok(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasData reports whether the state holds data worth a backup.

@@ -4,7 +4,14 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -14,6 +21,7 @@ import (
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
@@ -26,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/palisade-sec/palisade/internal/awstest"
@@ -83,6 +92,8 @@ func seedVulnerable(t *testing.T, url string) {
 	ic := iam.NewFromConfig(cfg)
 	chk(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: sdk.String("deploy-bot")}))
 	chk(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: sdk.String("deploy-bot")}))
+	certPEM, keyPEM := selfSigned(t, time.Now().Add(30*24*time.Hour))
+	chk(ic.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: sdk.String("legacy-lb"), CertificateBody: sdk.String(certPEM), PrivateKey: sdk.String(keyPEM)}))
 	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	chk(sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdk.String("acme-public-assets")}))
 	chk(sc.PutBucketAcl(ctx, &s3.PutBucketAclInput{Bucket: sdk.String("acme-public-assets"), ACL: s3types.BucketCannedACLPublicRead}))
@@ -94,6 +105,26 @@ func seedVulnerable(t *testing.T, url string) {
 		{IpProtocol: sdk.String("tcp"), FromPort: sdk.Int32(22), ToPort: sdk.Int32(22), IpRanges: world},
 		{IpProtocol: sdk.String("tcp"), FromPort: sdk.Int32(5432), ToPort: sdk.Int32(5432), IpRanges: world},
 	}}))
+}
+
+// selfSigned returns a PEM certificate for legacy.example.com valid until
+// notAfter, and its PEM private key.
+func selfSigned(t *testing.T, notAfter time.Time) (string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "legacy.example.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 }
 
 // seedHardened creates an account with none of those weaknesses: no IAM
@@ -120,11 +151,16 @@ func seedHardened(t *testing.T, url string) {
 	ct := cloudtrail.NewFromConfig(cfg)
 	chk(ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: sdk.String("org"), S3BucketName: sdk.String("acme-trail-logs"), IsMultiRegionTrail: on, EnableLogFileValidation: on}))
 	chk(ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: sdk.String("org")}))
+	chk(ct.PutEventSelectors(ctx, &cloudtrail.PutEventSelectorsInput{TrailName: sdk.String("org"), EventSelectors: []cttypes.EventSelector{{
+		ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: on,
+		DataResources: []cttypes.DataResource{{Type: sdk.String("AWS::S3::Object"), Values: []string{"arn:aws:s3"}}}}}}))
 	regions, err := ec.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 	chk(regions, err)
 	for _, r := range regions.Regions {
 		gd := guardduty.NewFromConfig(cfg, func(o *guardduty.Options) { o.Region = sdk.ToString(r.RegionName) })
 		chk(gd.CreateDetector(ctx, &guardduty.CreateDetectorInput{Enable: on}))
+		sh := securityhub.NewFromConfig(cfg, func(o *securityhub.Options) { o.Region = sdk.ToString(r.RegionName) })
+		chk(sh.EnableSecurityHub(ctx, &securityhub.EnableSecurityHubInput{}))
 	}
 }
 
@@ -205,6 +241,9 @@ var weaknesses = []struct {
 	{"KMS key without rotation", "AWS-KMS-001", "arn:aws:kms:us-east-1:123456789012:key/", ""},
 	{"public Lambda function URL", "AWS-LMB-004", "arn:aws:lambda:us-east-1:123456789012:function:orders-webhook", ""},
 	{"OpenSearch domain open to any principal", "AWS-ES-008", "arn:aws:es:us-east-1:123456789012:domain/orders-search", ""},
+	{"no S3 object-level write events", "AWS-ACCT-016", "arn:aws:iam::123456789012:root", "AWS 3: Visibility and Initial Remediation"},
+	{"no Security Hub", "AWS-ACCT-018", "arn:aws:securityhub:us-east-1:123456789012:", "AWS 3: Visibility and Initial Remediation"},
+	{"expired server certificate", "AWS-ACCT-019", "arn:aws:iam::123456789012:server-certificate/legacy-lb", "AWS 5: Secure IAM Access"},
 }
 
 func hasStep(refs []finding.Reference, step string) bool {
@@ -263,7 +302,7 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 	env = map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": hardSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": hardSrv.URL}
 	rep, _ = auditAt(t, later, env, "aws", "audit", "--endpoint-url", hardURL, "--region", "us-east-1", "--format", "json", "--no-store")
 	planted := []string{"AWS-ACCT-007", "AWS-ACCT-008", "AWS-IAM-003", "AWS-IAM-004", "AWS-S3-001", "AWS-S3-006", "AWS-S3-013", "AWS-VPC-001", "AWS-VPC-002", "AWS-ACCT-001", "AWS-ACCT-002", "AWS-ACCT-003",
-		"AWS-RDS-003", "AWS-SQS-001", "AWS-KMS-001", "AWS-LMB-004", "AWS-ES-008"}
+		"AWS-RDS-003", "AWS-SQS-001", "AWS-KMS-001", "AWS-LMB-004", "AWS-ES-008", "AWS-ACCT-016", "AWS-ACCT-017", "AWS-ACCT-018", "AWS-ACCT-019"}
 	for _, f := range rep.Findings {
 		if slices.Contains(planted, f.RuleID) {
 			t.Errorf("hardened account: unexpected %s on %s: %s", f.RuleID, f.Resource, f.Message)

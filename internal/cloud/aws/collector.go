@@ -318,6 +318,7 @@ func regionalServices() []regionalService {
 		{"sns", collectSNS},
 		{"logs", collectLogGroups},
 		{"apigateway", collectAPIGateway},
+		{"securityhub", collectSecurityHub},
 	}
 }
 

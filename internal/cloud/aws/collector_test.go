@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -99,6 +100,40 @@ func TestThrottledCallsAreRetriedWithBackoff(t *testing.T) {
 	WithRetries(&cfg2, 2)
 	if _, err := sts.NewFromConfig(cfg2).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err == nil || h2.requests.Load() != 2 {
 		t.Errorf("endless throttling: err %v after %d requests, want an error after 2", err, h2.requests.Load())
+	}
+}
+
+func TestS3DataEvents(t *testing.T) {
+	s3obj := func(rw cttypes.ReadWriteType, values ...string) []cttypes.EventSelector {
+		return []cttypes.EventSelector{{ReadWriteType: rw, DataResources: []cttypes.DataResource{{Type: sdk.String("AWS::S3::Object"), Values: values}}}}
+	}
+	field := func(name string, equals ...string) cttypes.AdvancedFieldSelector {
+		return cttypes.AdvancedFieldSelector{Field: sdk.String(name), Equals: equals}
+	}
+	tests := []struct {
+		name        string
+		basic       []cttypes.EventSelector
+		advanced    []cttypes.AdvancedEventSelector
+		read, write bool
+	}{
+		{"no selectors", nil, nil, false, false},
+		{"basic, all buckets, all events", s3obj(cttypes.ReadWriteTypeAll, "arn:aws:s3"), nil, true, true},
+		{"basic, all buckets with the ::: form, write only", s3obj(cttypes.ReadWriteTypeWriteOnly, "arn:aws:s3:::"), nil, false, true},
+		{"basic, one bucket does not count", s3obj(cttypes.ReadWriteTypeAll, "arn:aws:s3:::logs/"), nil, false, false},
+		{"basic, Lambda data events do not count", []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeAll, DataResources: []cttypes.DataResource{{Type: sdk.String("AWS::Lambda::Function"), Values: []string{"arn:aws:lambda"}}}}}, nil, false, false},
+		{"advanced, S3 objects, read only", nil, []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object"), field("readOnly", "true")}}}, true, false},
+		{"advanced, S3 objects, both", nil, []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object")}}}, true, true},
+		{"advanced, limited to one bucket", nil, []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object"), {Field: sdk.String("resources.ARN"), StartsWith: []string{"arn:aws:s3:::logs/"}}}}}, false, false},
+		{"advanced, limited to some event names", nil, []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{field("eventCategory", "Data"), field("resources.type", "AWS::S3::Object"), field("eventName", "PutObject")}}}, false, false},
+		{"advanced, management events only", nil, []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{field("eventCategory", "Management")}}}, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, w := S3DataEvents(tt.basic, tt.advanced)
+			if r != tt.read || w != tt.write {
+				t.Errorf("read %t write %t, want read %t write %t", r, w, tt.read, tt.write)
+			}
+		})
 	}
 }
 

@@ -37,6 +37,10 @@ type Evidence struct {
 	S3Read bool
 	// Instances are the EC2 instances with their network placement.
 	Instances []Instance
+	// SecurityHub maps each region read to whether Security Hub is enabled.
+	SecurityHub map[string]bool
+	// ServerCertificates are the IAM server certificates (read with IAM).
+	ServerCertificates []ServerCertificate
 
 	// lastAccessed holds service-last-accessed data by role ARN until the
 	// roles are known.
@@ -107,6 +111,19 @@ type Trail struct {
 	KMSKeyID       string
 	BucketName     string
 	CloudWatchLogs bool
+	// SelectorsRead is true when the trail's event selectors were read;
+	// S3DataRead and S3DataWrite then say whether it records object-level
+	// read and write events of every S3 bucket (CIS 4.8, 4.9).
+	SelectorsRead bool
+	S3DataRead    bool
+	S3DataWrite   bool
+}
+
+// ServerCertificate is one IAM server certificate.
+type ServerCertificate struct {
+	Name       string
+	ARN        string
+	Expiration time.Time
 }
 
 // Instance is one EC2 instance with its network placement.

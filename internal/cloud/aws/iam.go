@@ -270,6 +270,18 @@ func collectIAM(ctx context.Context, a *accountCollector) error {
 		return err
 	}
 
+	var certs []ServerCertificate
+	sc := iam.NewListServerCertificatesPaginator(cl, &iam.ListServerCertificatesInput{})
+	for sc.HasMorePages() {
+		page, err := sc.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list server certificates: %w", err)
+		}
+		for _, c := range page.ServerCertificateMetadataList {
+			certs = append(certs, ServerCertificate{Name: sdk.ToString(c.ServerCertificateName), ARN: sdk.ToString(c.Arn), Expiration: sdk.ToTime(c.Expiration)})
+		}
+	}
+
 	pp, err := cl.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
 	switch {
 	case err == nil && pp.PasswordPolicy != nil:
@@ -293,6 +305,7 @@ func collectIAM(ctx context.Context, a *accountCollector) error {
 	a.merge(st, func(ev *Evidence) {
 		ev.AccessKeys = append(ev.AccessKeys, keys...)
 		ev.Roles = append(ev.Roles, roles...)
+		ev.ServerCertificates = append(ev.ServerCertificates, certs...)
 		ev.IAMRead = true
 	})
 	return nil

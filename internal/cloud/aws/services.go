@@ -3,14 +3,18 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/palisade-sec/palisade/internal/cloud"
 )
@@ -63,6 +67,12 @@ func collectCloudTrail(ctx context.Context, a *accountCollector, cfg sdk.Config)
 			KMSKeyID: sdk.ToString(t.KmsKeyId), BucketName: sdk.ToString(t.S3BucketName),
 			CloudWatchLogs: sdk.ToString(t.CloudWatchLogsLogGroupArn) != "",
 		}
+		sel, err := cl.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: t.TrailARN})
+		if err != nil {
+			return fmt.Errorf("trail %s event selectors: %w", arn, err)
+		}
+		ev.SelectorsRead = true
+		ev.S3DataRead, ev.S3DataWrite = S3DataEvents(sel.EventSelectors, sel.AdvancedEventSelectors)
 		evs = append(evs, ev)
 		st.CloudTrails = append(st.CloudTrails, &cloud.CloudTrail{
 			Meta:               meta("aws_cloudtrail", arn, tags),
@@ -76,6 +86,101 @@ func collectCloudTrail(ctx context.Context, a *accountCollector, cfg sdk.Config)
 		})
 	}
 	a.merge(st, func(ev *Evidence) { ev.Trails = append(ev.Trails, evs...) })
+	return nil
+}
+
+// S3DataEvents reports whether a trail's event selectors (basic or
+// advanced) record object-level read and write events of every bucket.
+// Selectors limited to some buckets do not count: CIS asks for all.
+func S3DataEvents(basic []cttypes.EventSelector, advanced []cttypes.AdvancedEventSelector) (read, write bool) {
+	for _, s := range basic {
+		for _, d := range s.DataResources {
+			if sdk.ToString(d.Type) != "AWS::S3::Object" {
+				continue
+			}
+			all := false
+			for _, v := range d.Values {
+				all = all || allBuckets(v)
+			}
+			if !all {
+				continue
+			}
+			switch s.ReadWriteType {
+			case cttypes.ReadWriteTypeReadOnly:
+				read = true
+			case cttypes.ReadWriteTypeWriteOnly:
+				write = true
+			default: // All, or unset (which means All)
+				read, write = true, true
+			}
+		}
+	}
+	for _, s := range advanced {
+		data, objects, limited := false, false, false
+		r, w := true, true
+		for _, f := range s.FieldSelectors {
+			switch sdk.ToString(f.Field) {
+			case "eventCategory":
+				data = slices.Contains(f.Equals, "Data")
+			case "resources.type":
+				objects = slices.Contains(f.Equals, "AWS::S3::Object")
+			case "resources.ARN":
+				for _, v := range f.StartsWith {
+					limited = limited || !allBuckets(v)
+				}
+				limited = limited || len(f.Equals) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEquals) > 0 || len(f.EndsWith) > 0 || len(f.NotEndsWith) > 0
+			case "readOnly":
+				switch {
+				case slices.Contains(f.Equals, "true"):
+					w = false
+				case slices.Contains(f.Equals, "false"):
+					r = false
+				}
+			default:
+				// Any other filter (event name, caller, ...) records only some events.
+				if len(f.Equals)+len(f.StartsWith)+len(f.NotEquals)+len(f.NotStartsWith)+len(f.EndsWith)+len(f.NotEndsWith) > 0 {
+					limited = true
+				}
+			}
+		}
+		if data && objects && !limited {
+			read = read || r
+			write = write || w
+		}
+	}
+	return read, write
+}
+
+// allBuckets reports whether an S3 data resource value names every bucket
+// ("arn:aws:s3" or "arn:aws:s3:::", in any partition).
+func allBuckets(v string) bool {
+	v = strings.TrimSuffix(v, ":::")
+	return strings.HasPrefix(v, "arn:") && strings.HasSuffix(v, ":s3") && strings.Count(v, ":") == 2
+}
+
+// collectSecurityHub reads whether Security Hub is enabled in the region.
+func collectSecurityHub(ctx context.Context, a *accountCollector, cfg sdk.Config) error {
+	cl := securityhub.NewFromConfig(cfg, func(o *securityhub.Options) {
+		if u := a.endpoint("securityhub"); u != nil {
+			o.BaseEndpoint = u
+		}
+	})
+	enabled := true
+	if _, err := cl.DescribeHub(ctx, &securityhub.DescribeHubInput{}); err != nil {
+		// Not subscribed: InvalidAccessException (or ResourceNotFound).
+		switch apiCode(err) {
+		case "InvalidAccessException", "ResourceNotFoundException":
+			enabled = false
+		default:
+			return fmt.Errorf("describe hub: %w", err)
+		}
+	}
+	a.merge(nil, func(ev *Evidence) {
+		if ev.SecurityHub == nil {
+			ev.SecurityHub = map[string]bool{}
+		}
+		ev.SecurityHub[cfg.Region] = enabled
+	})
 	return nil
 }
 
