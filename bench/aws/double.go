@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,7 +106,7 @@ func (d *orgDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !d.allow(account + "/" + region + "/" + service) {
 		d.throttled.Add(1)
 		switch {
-		case target != "" || service == "guardduty" || service == "access-analyzer" || service == "backup":
+		case target != "" || restJSON[service]:
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprint(w, `{"__type":"ThrottlingException","message":"Rate exceeded"}`)
@@ -127,17 +129,30 @@ func (d *orgDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.sts(w, action, form)
 	case service == "organizations":
 		d.organizations(w, target)
-	case target != "": // other JSON 1.1 services (CloudTrail)
+	case target != "": // other JSON 1.0/1.1 services (CloudTrail, KMS, ECR, SQS, DynamoDB, Secrets Manager, Logs)
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		body := `{}`
 		if strings.HasSuffix(target, ".DescribeTrails") {
-			fmt.Fprint(w, `{"trailList":[]}`)
-			return
+			body = `{"trailList":[]}`
 		}
-		fmt.Fprint(w, `{}`)
+		// DynamoDB clients check the body against this checksum.
+		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(body))), 10))
+		fmt.Fprint(w, body)
 	case service == "ec2":
 		d.ec2(w, action)
 	case service == "iam":
 		d.iam(w, action, account)
+	case service == "rds" || service == "sns" || service == "elasticloadbalancing":
+		// Query protocol: an empty result of the action.
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<%sResponse><%sResult></%sResult></%sResponse>`, action, action, action, action)
+	case service == "cloudfront":
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprint(w, `<DistributionList><Marker></Marker><MaxItems>100</MaxItems><IsTruncated>false</IsTruncated><Quantity>0</Quantity></DistributionList>`)
+	case service == "lambda" || service == "eks" || service == "es" || service == "apigateway" || service == "securityhub":
+		// REST JSON: an empty object is an empty list (and an enabled hub).
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{}`)
 	case service == "s3control":
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusNotFound)
@@ -163,6 +178,9 @@ func (d *orgDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"__type":"UnknownOperationException","message":"double does not answer %s %s"}`, service, r.URL.Path)
 	}
 }
+
+// restJSON are the REST JSON services, which throttle with a JSON body.
+var restJSON = map[string]bool{"guardduty": true, "access-analyzer": true, "backup": true, "lambda": true, "eks": true, "es": true, "apigateway": true, "securityhub": true}
 
 func (d *orgDouble) sts(w http.ResponseWriter, action string, form url.Values) {
 	w.Header().Set("Content-Type", "text/xml")

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -42,7 +43,9 @@ security group rules open to the internet, turn on S3 Block Public Access,
 delete unused roles with their attachments, stop test instances.
 
 It only prints the plan unless --apply is given; --apply asks for "yes" on
-standard input (or --yes) and appends who applied what to --log.`,
+standard input (or --yes), appends who applied what to --log, and marks each
+stored finding whose actions all applied as fixed in the findings store (by
+the caller's ARN, with the reason "palisade aws fix: <action>").`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAWSFix(cmd.Context(), a, g, f, args)
 		},
@@ -97,41 +100,50 @@ func runAWSFix(ctx context.Context, a *App, g *globalFlags, f *awsFixFlags, ids 
 		}
 	}
 
-	var findings []finding.Finding
+	var findings []store.Record
+	var st store.Store
 	if len(ids) > 0 || f.rule != "" {
-		s, err := g.openStore(ctx, a)
+		st, err = g.openStore(ctx, a)
 		if err != nil {
 			return err
 		}
-		defer s.Close()
+		defer st.Close()
 		for _, id := range ids {
-			rec, err := s.Finding(ctx, id)
+			rec, err := st.Finding(ctx, id)
 			if err != nil {
 				return fmt.Errorf("finding %s: %w", id, err)
 			}
-			findings = append(findings, rec.Finding)
+			findings = append(findings, rec)
 		}
 		if f.rule != "" {
-			recs, err := s.Findings(ctx, store.Filter{RuleID: f.rule, Statuses: []finding.Status{finding.StatusOpen}, Category: finding.Posture})
+			recs, err := st.Findings(ctx, store.Filter{RuleID: f.rule, Statuses: []finding.Status{finding.StatusOpen}, Category: finding.Posture})
 			if err != nil {
 				return fmt.Errorf("findings of %s: %w", f.rule, err)
 			}
-			for _, r := range recs {
-				findings = append(findings, r.Finding)
-			}
+			findings = append(findings, recs...)
 		}
 	}
 	var plan []audit.Action
-	for _, fd := range findings {
-		acts, err := x.Plan(ctx, fd)
+	// byFinding maps a stored finding's id to the indexes of its actions in
+	// plan: once all of them are applied the finding is triaged as fixed.
+	byFinding := map[int64][]int{}
+	var order []int64
+	for _, rec := range findings {
+		acts, err := x.Plan(ctx, rec.Finding)
 		if errors.Is(err, audit.ErrNoFix) {
-			fmt.Fprintf(a.Stderr, "palisade: %s on %s: %v\n", fd.RuleID, fd.Resource, err)
+			fmt.Fprintf(a.Stderr, "palisade: %s on %s: %v\n", rec.RuleID, rec.Resource, err)
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("plan: %w", err)
 		}
-		plan = append(plan, acts...)
+		if _, seen := byFinding[rec.ID]; !seen {
+			order = append(order, rec.ID)
+		}
+		for _, act := range acts {
+			byFinding[rec.ID] = append(byFinding[rec.ID], len(plan))
+			plan = append(plan, act)
+		}
 	}
 	if f.stopTagged != "" {
 		regions := splitList(f.regions)
@@ -177,17 +189,38 @@ func runAWSFix(ctx context.Context, a *App, g *globalFlags, f *awsFixFlags, ids 
 	defer logf.Close()
 	enc := json.NewEncoder(logf)
 	failed := 0
-	for _, act := range plan {
+	applied := make([]bool, len(plan))
+	for i, act := range plan {
 		entry := fixLogEntry{Time: a.Now().UTC().Format("2006-01-02T15:04:05Z"), Actor: sdk.ToString(who.Arn), Action: act, Result: "applied"}
 		if err := x.Apply(ctx, act); err != nil {
 			entry.Result, entry.Error = "failed", err.Error()
 			failed++
 			fmt.Fprintf(a.Stdout, "  failed: %s: %v\n", act.Description, err)
 		} else {
+			applied[i] = true
 			fmt.Fprintf(a.Stdout, "  done: %s\n", act.Description)
 		}
 		if err := enc.Encode(entry); err != nil {
 			return fmt.Errorf("write fix log: %w", err)
+		}
+	}
+	// The findings store keeps the same record: each finding whose actions
+	// all applied is triaged as fixed, by the caller, naming the actions.
+	for _, id := range order {
+		var done []string
+		for _, i := range byFinding[id] {
+			if !applied[i] {
+				done = nil
+				break
+			}
+			done = append(done, plan[i].Description)
+		}
+		if len(done) == 0 {
+			continue
+		}
+		t := store.Triage{ID: strconv.FormatInt(id, 10), Status: finding.StatusFixed, Reason: "palisade aws fix: " + strings.Join(done, "; "), Actor: sdk.ToString(who.Arn), At: a.Now()}
+		if _, err := st.Triage(ctx, t); err != nil {
+			return fmt.Errorf("record fix of finding %d in the store: %w", id, err)
 		}
 	}
 	if failed > 0 {

@@ -451,6 +451,15 @@ func TestAWSFixIsADryRunUntilConfirmed(t *testing.T) {
 	if s := st.Reservations[0].Instances[0].State.Name; s != ec2types.InstanceStateNameStopped && s != ec2types.InstanceStateNameStopping {
 		t.Errorf("tagged test instance is %s after fix", s)
 	}
+	// The store records the fix too: the finding is fixed, by whom and why.
+	fixed := decodeReport(t, exec("", "findings", "list", "--status", "fixed", "--format", "json").stdout)
+	if len(fixed.Findings) != 1 || fixed.Findings[0].RuleID != "AWS-VPC-001" {
+		t.Fatalf("fixed findings in the store: %+v, want the AWS-VPC-001 finding", fixed.Findings)
+	}
+	show := exec("", "findings", "show", fixed.Findings[0].Fingerprint[:12])
+	if show.code != 0 || !strings.Contains(show.stdout, "open -> fixed") || !strings.Contains(show.stdout, "palisade aws fix: revoke ingress from the internet") || !strings.Contains(show.stdout, "arn:aws:") {
+		t.Errorf("findings show after fix: exit %d\n%s%s", show.code, show.stdout, show.stderr)
+	}
 	log, err := os.ReadFile(dir + "/palisade-fix.jsonl")
 	if err != nil {
 		t.Fatal(err)
