@@ -3,7 +3,8 @@
 //	go run ./bench/aws -mode moto -resources 1000
 //
 // seeds one moto_server account with about that many resources (buckets,
-// security groups, IAM users and roles in equal parts) and audits it,
+// security groups, IAM users and roles, queues, topics, KMS keys and log
+// groups in equal parts) and audits it,
 // printing API calls and wall time.
 //
 //	go run ./bench/aws -mode org -accounts 200 -regions 17 -latency 100ms -rps 20
@@ -28,10 +29,14 @@ import (
 
 	sdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	awscollect "github.com/palisade-sec/palisade/internal/cloud/aws"
 )
@@ -46,11 +51,12 @@ func main() {
 	acctConc := flag.Int("account-concurrency", 16, "accounts audited at once")
 	regionConc := flag.Int("region-concurrency", 6, "regions of one account read at once")
 	serviceConc := flag.Int("service-concurrency", 5, "services of one region read at once")
+	itemConc := flag.Int("item-concurrency", 8, "per-item calls of one service made at once (IAM users, roles, ...)")
 	flag.Parse()
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true"} {
 		os.Setenv(k, v)
 	}
-	opts := awscollect.Options{AccountConcurrency: *acctConc, RegionConcurrency: *regionConc, ServiceConcurrency: *serviceConc}
+	opts := awscollect.Options{AccountConcurrency: *acctConc, RegionConcurrency: *regionConc, ServiceConcurrency: *serviceConc, ItemConcurrency: *itemConc}
 	var err error
 	switch *mode {
 	case "moto":
@@ -152,7 +158,8 @@ func benchMoto(n int, opts awscollect.Options) error {
 		return err
 	}
 	st := res.Accounts[0].State
-	fmt.Printf("collected buckets %d, security groups %d, users %d, roles %d (region us-east-1)\n", len(st.S3Buckets), len(st.SecurityGroups), len(st.IAMUsers), len(st.IAMRoles))
+	fmt.Printf("collected buckets %d, security groups %d, users %d, roles %d, queues %d, topics %d, keys %d, log groups %d (region us-east-1, item concurrency %d)\n",
+		len(st.S3Buckets), len(st.SecurityGroups), len(st.IAMUsers), len(st.IAMRoles), len(st.SQSQueues), len(st.SNSTopics), len(st.KMSKeys), len(st.LogGroups), opts.ItemConcurrency)
 	fmt.Printf("API calls %d, attempts %d, errors %d, wall %s\n", c.Calls(), c.Attempts(), len(res.Errors), wall.Round(time.Millisecond))
 	for i, e := range res.Errors {
 		if i == 5 {
@@ -163,8 +170,9 @@ func benchMoto(n int, opts awscollect.Options) error {
 	return nil
 }
 
-// seed creates n resources in equal parts: buckets, security groups, IAM
-// users (each with an access key) and IAM roles.
+// seed creates n resources in eight equal parts: buckets, security
+// groups, IAM users (each with an access key), IAM roles, SQS queues, SNS
+// topics, KMS keys and CloudWatch log groups.
 func seed(url string, n int) error {
 	ctx := context.Background()
 	cfg := sdk.Config{Region: "us-east-1", BaseEndpoint: sdk.String(url), Credentials: credentials.NewStaticCredentialsProvider("AKIAIOSFODNN7EXAMPLE", "bench", "")}
@@ -176,7 +184,8 @@ func seed(url string, n int) error {
 		return fmt.Errorf("default VPC: %v", err)
 	}
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	for i := 0; i < n/4; i++ {
+	qc, tc, kc, lc := sqs.NewFromConfig(cfg), sns.NewFromConfig(cfg), kms.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg)
+	for i := 0; i < n/8; i++ {
 		name := fmt.Sprintf("bench-%04d", i)
 		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: sdk.String(name)}); err != nil {
 			return err
@@ -191,6 +200,18 @@ func seed(url string, n int) error {
 			return err
 		}
 		if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: sdk.String(name), AssumeRolePolicyDocument: sdk.String(trust)}); err != nil {
+			return err
+		}
+		if _, err := qc.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: sdk.String(name)}); err != nil {
+			return err
+		}
+		if _, err := tc.CreateTopic(ctx, &sns.CreateTopicInput{Name: sdk.String(name)}); err != nil {
+			return err
+		}
+		if _, err := kc.CreateKey(ctx, &kms.CreateKeyInput{Description: sdk.String(name)}); err != nil {
+			return err
+		}
+		if _, err := lc.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: sdk.String(name)}); err != nil {
 			return err
 		}
 	}
