@@ -20,10 +20,10 @@ import (
 // principals few), one temporary access key per principal per day, event
 // times increasing as they do when logs are read in delivery order, 3%
 // of calls failing with AccessDenied.
-func indexBench(path string, n, batch, queries int) error {
+func indexBench(path string, n, batch, queries int, searchOnly bool) error {
 	ctx := context.Background()
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("%s exists: the benchmark fills a new index", path)
+	if _, err := os.Stat(path); err == nil && !searchOnly {
+		return fmt.Errorf("%s exists: the benchmark fills a new index (or give -search-only)", path)
 	}
 	ix, err := index.OpenWith(ctx, path, index.Options{CacheMB: 1024, Bulk: true})
 	if err != nil {
@@ -31,6 +31,9 @@ func indexBench(path string, n, batch, queries int) error {
 	}
 	defer ix.Close()
 	g := newSynth(42)
+	if searchOnly {
+		return searchBench(ctx, ix, g, queries)
+	}
 	start, startCPU := time.Now(), cpuTime()
 	recs := make([]index.Record, 0, batch)
 	lastReport := start
@@ -70,6 +73,12 @@ func indexBench(path string, n, batch, queries int) error {
 	fmt.Printf("index: file %.2f GB (%.0f bytes/event, raw JSON %.0f bytes/event)\n",
 		float64(size)/1e9, float64(size)/float64(count), g.rawBytes/float64(n))
 
+	return searchBench(ctx, ix, g, queries)
+}
+
+// searchBench runs random searches of each kind on an index filled by
+// indexBench with the same synthetic generator.
+func searchBench(ctx context.Context, ix *index.Index, g *synth, queries int) error {
 	q := g.firstDay
 	plan, err := ix.Plan(ctx, index.Query{Principal: g.principals[0], From: q, To: q.Add(24 * time.Hour)})
 	if err != nil {

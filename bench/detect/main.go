@@ -42,6 +42,7 @@ func main() {
 	indexN := flag.Int("index-n", 10000000, "synthetic events to put in the -index file")
 	batch := flag.Int("batch", 20000, "events per insert transaction for -index")
 	queries := flag.Int("queries", 1000, "searches per query kind for -index")
+	searchOnly := flag.Bool("search-only", false, "with -index: only run the searches on an index the benchmark filled before")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -56,7 +57,7 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	if *indexPath != "" {
-		if err := indexBench(*indexPath, *indexN, *batch, *queries); err != nil {
+		if err := indexBench(*indexPath, *indexN, *batch, *queries, *searchOnly); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			pprof.StopCPUProfile()
 			os.Exit(1)
