@@ -95,6 +95,10 @@ func searchBench(ctx context.Context, ix *index.Index, g *synth, queries int) er
 			from := g.firstDay.Add(time.Duration(rng.Int64N(int64(29 * 24 * time.Hour))))
 			return index.Query{Principal: g.principals[g.zipf.Uint64()], From: from, To: from.Add(24 * time.Hour), Limit: 1000}
 		}},
+		{"same as the first, with each event's JSON (--format json)", func() index.Query {
+			from := g.firstDay.Add(time.Duration(rng.Int64N(int64(29 * 24 * time.Hour))))
+			return index.Query{Principal: g.principals[g.zipf.Uint64()], From: from, To: from.Add(24 * time.Hour), Limit: 1000, WithRaw: true}
+		}},
 		{"principal (uniform), random 7-day window, limit 1000", func() index.Query {
 			from := g.firstDay.Add(time.Duration(rng.Int64N(int64(23 * 24 * time.Hour))))
 			return index.Query{Principal: g.principals[rng.IntN(len(g.principals))], From: from, To: from.Add(7 * 24 * time.Hour), Limit: 1000}

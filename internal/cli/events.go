@@ -167,6 +167,7 @@ Exit status: 0 when events were found, 1 when none matched, 2 on a usage or runt
 				return err
 			}
 			defer ix.Close()
+			q.WithRaw = format == "json"
 			rows, err := ix.Search(cmd.Context(), q)
 			if err != nil {
 				return err

@@ -8,7 +8,8 @@
 // id. The events table is clustered by (principal_id, at, event_id), so a
 // search reads one principal's window as neighbouring pages in time order
 // and stops at the limit: it costs what it returns, not the size of the
-// file. eventID is unique: adding an event twice stores it once.
+// file. Each event's JSON lives in a table of its own (raws), keyed by a
+// unique eventID: adding an event twice stores it once.
 package index
 
 import (
@@ -26,15 +27,22 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 3
+const schemaVersion = 4
 
 const schema = `
 CREATE TABLE IF NOT EXISTS principals (
 	id   INTEGER PRIMARY KEY,
 	name TEXT NOT NULL UNIQUE -- principal ARN (or service) or access key id
 );
+-- Each event's JSON, once: the unique event_id makes re-adding a no-op.
+-- Kept apart so the searched table stays small enough to stay in memory.
+CREATE TABLE IF NOT EXISTS raws (
+	seq      INTEGER PRIMARY KEY,
+	event_id TEXT NOT NULL UNIQUE,
+	raw      TEXT NOT NULL
+);
 -- Clustered by (principal, time): one principal's events in a window are
--- neighbours on disk, so a search reads a few pages, not one per event.
+-- neighbours, so a search reads a few pages, not one per event.
 CREATE TABLE IF NOT EXISTS events (
 	principal_id INTEGER NOT NULL,
 	at           INTEGER NOT NULL, -- event time, Unix nanoseconds
@@ -46,10 +54,9 @@ CREATE TABLE IF NOT EXISTS events (
 	name         TEXT NOT NULL,
 	error_code   TEXT NOT NULL,
 	source_ip    TEXT NOT NULL,
-	raw          TEXT NOT NULL,
+	raw_seq      INTEGER NOT NULL, -- raws.seq
 	PRIMARY KEY (principal_id, at, event_id)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events (event_id);
 CREATE INDEX IF NOT EXISTS events_key_at ON events (key_id, at, event_id) WHERE key_id IS NOT NULL;
 -- Failed calls (a few percent of rows), with the other filter columns so
 -- a filtered search checks them in the index and reads only matches.
@@ -169,8 +176,13 @@ func (ix *Index) AddRecords(ctx context.Context, recs []Record) (int, error) {
 		return 0, fmt.Errorf("index events: %w", err)
 	}
 	defer tx.Rollback()
+	insRaw, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO raws (event_id, raw) VALUES (?, ?)`)
+	if err != nil {
+		return 0, fmt.Errorf("index events: %w", err)
+	}
+	defer insRaw.Close()
 	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO events
-		(event_id, principal_id, key_id, at, account, region, source, name, error_code, source_ip, raw)
+		(event_id, principal_id, key_id, at, account, region, source, name, error_code, source_ip, raw_seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return 0, fmt.Errorf("index events: %w", err)
@@ -181,6 +193,17 @@ func (ix *Index) AddRecords(ctx context.Context, recs []Record) (int, error) {
 	for _, r := range recs {
 		if r.EventID == "" {
 			continue
+		}
+		res, err := insRaw.ExecContext(ctx, r.EventID, r.Raw)
+		if err != nil {
+			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue // stored before
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
 		}
 		pid, err := ix.nameID(ctx, tx, r.Principal, newNames)
 		if err != nil {
@@ -194,14 +217,11 @@ func (ix *Index) AddRecords(ctx context.Context, recs []Record) (int, error) {
 			}
 			kid = id
 		}
-		res, err := ins.ExecContext(ctx, r.EventID, pid, kid, r.Time.UnixNano(), r.Account, r.Region,
-			r.Source, r.Name, r.ErrorCode, r.SourceIP, r.Raw)
-		if err != nil {
+		if _, err := ins.ExecContext(ctx, r.EventID, pid, kid, r.Time.UnixNano(), r.Account, r.Region,
+			r.Source, r.Name, r.ErrorCode, r.SourceIP, seq); err != nil {
 			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			added++
-		}
+		added++
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("index events: %w", err)
@@ -242,7 +262,7 @@ func (ix *Index) nameID(ctx context.Context, tx *sql.Tx, name string, pending ma
 // Unseen returns the events whose eventID is not stored yet, in order.
 // Events without an eventID are always returned.
 func (ix *Index) Unseen(ctx context.Context, evs []*event.Event) ([]*event.Event, error) {
-	stmt, err := ix.db.PrepareContext(ctx, "SELECT 1 FROM events WHERE event_id = ?")
+	stmt, err := ix.db.PrepareContext(ctx, "SELECT 1 FROM raws WHERE event_id = ?")
 	if err != nil {
 		return nil, fmt.Errorf("look up events: %w", err)
 	}
@@ -292,6 +312,9 @@ type Query struct {
 	ErrorCode string
 	// Limit caps the rows returned (1000 when zero).
 	Limit int
+	// WithRaw also reads each event's JSON into Row.Raw (one more lookup
+	// per row, outside the clustered table).
+	WithRaw bool
 }
 
 // Row is one indexed event.
@@ -306,7 +329,8 @@ type Row struct {
 	Name      string    `json:"event_name"`
 	ErrorCode string    `json:"error_code,omitempty"`
 	SourceIP  string    `json:"source_ip"`
-	Raw       string    `json:"-"`
+	// Raw is the event's JSON when the query asked WithRaw.
+	Raw string `json:"-"`
 }
 
 // Search returns the events matching q, oldest first (ties by eventID).
@@ -366,9 +390,13 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Row, error) {
 		limit = 1000
 	}
 	args = append(args, limit)
+	rawCol, rawJoin := "''", ""
+	if q.WithRaw {
+		rawCol, rawJoin = "coalesce(r.raw, '')", " LEFT JOIN raws r ON r.seq = e.raw_seq"
+	}
 	rows, err := ix.db.QueryContext(ctx, `SELECT e.event_id, e.at, p.name, coalesce(k.name, ''), e.account, e.region,
-		e.source, e.name, e.error_code, e.source_ip, e.raw
-		FROM `+from+` JOIN principals p ON p.id = e.principal_id LEFT JOIN principals k ON k.id = e.key_id
+		e.source, e.name, e.error_code, e.source_ip, `+rawCol+`
+		FROM `+from+` JOIN principals p ON p.id = e.principal_id LEFT JOIN principals k ON k.id = e.key_id`+rawJoin+`
 		WHERE `+strings.Join(where, " AND ")+` ORDER BY e.at, e.event_id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search events: %w", err)

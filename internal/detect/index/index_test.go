@@ -92,7 +92,7 @@ func TestIndexSearch(t *testing.T) {
 			}
 		})
 	}
-	rows, _ := ix.Search(ctx, Query{Principal: eveKey})
+	rows, _ := ix.Search(ctx, Query{Principal: eveKey, WithRaw: true})
 	if len(rows) != 1 || rows[0].Name != "ListUsers" || rows[0].Account != "111" || rows[0].Principal != eve ||
 		rows[0].AccessKey != eveKey || !strings.Contains(rows[0].Raw, `"eventID":"4"`) {
 		t.Errorf("row fields not kept: %+v", rows)
@@ -131,7 +131,7 @@ func TestOpenRefusesOtherSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"1", "2", "99"} {
+	for _, v := range []string{"1", "2", "3", "99"} {
 		if _, err := ix.db.ExecContext(ctx, "PRAGMA user_version = "+v); err != nil {
 			t.Fatal(err)
 		}
