@@ -36,28 +36,31 @@ func collectCloudFront(ctx context.Context, a *accountCollector) error {
 		}
 		for _, d := range page.DistributionList.Items {
 			arn := sdk.ToString(d.ARN)
-			dist := &cloud.CloudFrontDistribution{WAF: known(sdk.ToString(d.WebACLId) != "", arn)}
-			if b := d.DefaultCacheBehavior; b != nil {
-				dist.ViewerProtocolPolicies = append(dist.ViewerProtocolPolicies, known(string(b.ViewerProtocolPolicy), arn))
-			}
-			if cb := d.CacheBehaviors; cb != nil {
-				for _, b := range cb.Items {
-					dist.ViewerProtocolPolicies = append(dist.ViewerProtocolPolicies, known(string(b.ViewerProtocolPolicy), arn))
-				}
-			}
-			if v := d.ViewerCertificate; v != nil {
-				dist.MinimumProtocolVersion = known(string(v.MinimumProtocolVersion), arn)
-				dist.DefaultCertificate = known(sdk.ToBool(v.CloudFrontDefaultCertificate), arn)
-			}
+			// The configuration has every field the list summary has, and logging.
 			conf, err := cl.GetDistributionConfig(ctx, &cloudfront.GetDistributionConfigInput{Id: d.Id})
 			if err != nil {
 				return fmt.Errorf("distribution %s config: %w", arn, err)
 			}
-			logging := false
-			if c := conf.DistributionConfig; c != nil && c.Logging != nil {
-				logging = sdk.ToBool(c.Logging.Enabled)
+			c := conf.DistributionConfig
+			if c == nil {
+				return fmt.Errorf("distribution %s config: empty answer", arn)
 			}
-			dist.Logging = known(logging, arn)
+			dist := &cloud.CloudFrontDistribution{
+				WAF:     known(sdk.ToString(c.WebACLId) != "", arn),
+				Logging: known(c.Logging != nil && sdk.ToBool(c.Logging.Enabled), arn),
+			}
+			if b := c.DefaultCacheBehavior; b != nil {
+				dist.ViewerProtocolPolicies = append(dist.ViewerProtocolPolicies, known(string(b.ViewerProtocolPolicy), arn))
+			}
+			if cb := c.CacheBehaviors; cb != nil {
+				for _, b := range cb.Items {
+					dist.ViewerProtocolPolicies = append(dist.ViewerProtocolPolicies, known(string(b.ViewerProtocolPolicy), arn))
+				}
+			}
+			if v := c.ViewerCertificate; v != nil {
+				dist.MinimumProtocolVersion = known(string(v.MinimumProtocolVersion), arn)
+				dist.DefaultCertificate = known(sdk.ToBool(v.CloudFrontDefaultCertificate), arn)
+			}
 			tags, err := cl.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: d.ARN})
 			if err != nil {
 				return fmt.Errorf("distribution %s tags: %w", arn, err)
