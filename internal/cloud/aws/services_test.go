@@ -16,6 +16,8 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -75,6 +77,9 @@ func TestServicesOnMoto(t *testing.T) {
 	must(lb, err)
 	must(elb.CreateListener(ctx, &elasticloadbalancingv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Protocol: elbtypes.ProtocolEnumHttp, Port: sdk.Int32(80),
 		DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect, RedirectConfig: &elbtypes.RedirectActionConfig{Protocol: sdk.String("HTTPS"), Port: sdk.String("443"), StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}}}))
+
+	must(eks.NewFromConfig(cfg).CreateCluster(ctx, &eks.CreateClusterInput{Name: sdk.String("apps"), RoleArn: sdk.String("arn:aws:iam::123456789012:role/eks"),
+		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: []string{sdk.ToString(subnets.Subnets[0].SubnetId)}, EndpointPublicAccess: sdk.Bool(true), PublicAccessCidrs: []string{"0.0.0.0/0"}}}))
 
 	gw := apigateway.NewFromConfig(cfg)
 	api, err := gw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: sdk.String("shop")})
@@ -136,6 +141,9 @@ func TestServicesOnMoto(t *testing.T) {
 		{"internet-facing ALB with an HTTP listener redirecting to HTTPS", func(s *cloud.State) bool {
 			return len(s.LoadBalancers) == 1 && s.LoadBalancers[0].Internal.Is(false) && s.LoadBalancers[0].Type.Is("application") &&
 				len(s.Listeners) == 1 && s.Listeners[0].Protocol.Is("HTTP") && s.Listeners[0].RedirectsToHTTPS.Is(true)
+		}},
+		{"EKS cluster with a public endpoint open to the world, no secrets key", func(s *cloud.State) bool {
+			return len(s.EKSClusters) == 1 && s.EKSClusters[0].PublicEndpoint.Is(true) && s.EKSClusters[0].PublicCIDRs.Contains("0.0.0.0/0") && s.EKSClusters[0].SecretEncryption.Is(false)
 		}},
 		{"REST API method without authorization", func(s *cloud.State) bool {
 			for _, m := range s.APIGatewayMethods {

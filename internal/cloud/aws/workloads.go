@@ -63,7 +63,7 @@ func collectLambda(ctx context.Context, a *accountCollector, cfg sdk.Config) err
 			}
 			st.LambdaFunctions = append(st.LambdaFunctions, fn)
 
-			pol, err := cl.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: f.FunctionArn})
+			pol, err := cl.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: f.FunctionName})
 			var nf *lambdatypes.ResourceNotFoundException
 			switch {
 			case errors.As(err, &nf): // no resource policy
@@ -73,7 +73,7 @@ func collectLambda(ctx context.Context, a *accountCollector, cfg sdk.Config) err
 				st.LambdaPermissions = append(st.LambdaPermissions, lambdaPermissions(parsePolicy(sdk.ToString(pol.Policy), arn), arn)...)
 			}
 
-			urls, err := functionURLs(ctx, cl, f.FunctionArn)
+			urls, err := functionURLs(ctx, cl, f.FunctionName)
 			if err != nil {
 				return fmt.Errorf("function %s URLs: %w", arn, err)
 			}
