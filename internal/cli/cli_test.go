@@ -143,6 +143,8 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 		{"unknown scanner", nil, []string{"scan", "--scanners", "secrets,sast"}, `unknown scanner "sast"`},
 		{"unknown format", nil, []string{"scan", "--format", "xml"}, `unknown --format "xml"`},
 		{"bad fail-on", nil, []string{"scan", "--fail-on", "urgent"}, "--fail-on"},
+		{"option as a revision", nil, []string{"scan", "--diff-base=--output=/tmp/x"}, "is not a git revision"},
+		{"shell in a revision", nil, []string{"scan", "--history", "--git-range", "a..b;rm"}, "is not a git revision"},
 		{"unknown config key", func() {
 			writeFile(t, filepath.Join(dir, "palisade.yaml"), "version: 1\nsecrets:\n  baseline: b\n  decodedepth: 1\n")
 		}, []string{"scan"}, `palisade.yaml:4: unknown key "decodedepth"`},

@@ -139,6 +139,11 @@ func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path str
 	if (f.gitRange != "" || f.sinceCommit != "") && !f.history {
 		return usageErrorf("--git-range and --since-commit need --history")
 	}
+	for flag, rev := range map[string]string{"--diff-base": f.diffBase, "--git-range": f.gitRange, "--since-commit": f.sinceCommit} {
+		if rev != "" && !validRevision(rev) {
+			return usageErrorf("%s %q is not a git revision", flag, rev)
+		}
+	}
 	job := &scanJob{app: a, flags: f, stdin: path == "-"}
 	root := a.Dir
 	if !job.stdin {
@@ -495,4 +500,22 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// validRevision allows the characters of git revisions and ranges (names,
+// hashes, ~ ^ @ { } . / -) and refuses a leading "-", so a revision can never
+// be read by git as an option.
+func validRevision(rev string) bool {
+	if rev == "" || rev[0] == '-' || len(rev) > 256 {
+		return false
+	}
+	for _, c := range rev {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune("._/~^@{}-", c):
+		default:
+			return false
+		}
+	}
+	return true
 }
