@@ -319,6 +319,12 @@ func regionalServices() []regionalService {
 		{"logs", collectLogGroups},
 		{"apigateway", collectAPIGateway},
 		{"securityhub", collectSecurityHub},
+		{"elb", collectClassicELB},
+		{"efs", collectEFS},
+		{"elasticache", collectElastiCache},
+		{"redshift", collectRedshift},
+		{"config", collectConfig},
+		{"sso-admin", collectIdentityCenter},
 	}
 }
 

@@ -41,6 +41,12 @@ type Evidence struct {
 	SecurityHub map[string]bool
 	// ServerCertificates are the IAM server certificates (read with IAM).
 	ServerCertificates []ServerCertificate
+	// ConfigRecording maps each region read to whether an AWS Config
+	// recorder is recording there.
+	ConfigRecording map[string]bool
+	// IdentityCenter are the ARNs of the IAM Identity Center instances the
+	// account sees, from every region read ("sso-admin" in ServiceRegions).
+	IdentityCenter []string
 
 	// lastAccessed holds service-last-accessed data by role ARN until the
 	// roles are known.

@@ -10,16 +10,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
+	cfgtypes "github.com/aws/aws-sdk-go-v2/service/configservice/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/elasticache"
+	classicelb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	classictypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/redshift"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -91,6 +98,16 @@ func TestServicesOnMoto(t *testing.T) {
 		Origins:              &cftypes.Origins{Quantity: sdk.Int32(1), Items: []cftypes.Origin{{Id: sdk.String("o"), DomainName: sdk.String("example.com"), CustomOriginConfig: &cftypes.CustomOriginConfig{HTTPPort: sdk.Int32(80), HTTPSPort: sdk.Int32(443), OriginProtocolPolicy: cftypes.OriginProtocolPolicyHttpsOnly}}}},
 		DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: sdk.String("o"), ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyAllowAll}}}))
 
+	must(efs.NewFromConfig(cfg).CreateFileSystem(ctx, &efs.CreateFileSystemInput{CreationToken: sdk.String("shared")}))
+	must(redshift.NewFromConfig(cfg).CreateCluster(ctx, &redshift.CreateClusterInput{ClusterIdentifier: sdk.String("warehouse"), NodeType: sdk.String("ra3.xlplus"),
+		MasterUsername: sdk.String("admin"), MasterUserPassword: sdk.String("Not-a-secret-1"), PubliclyAccessible: sdk.Bool(true)}))
+	must(elasticache.NewFromConfig(cfg).CreateCacheCluster(ctx, &elasticache.CreateCacheClusterInput{CacheClusterId: sdk.String("sessions"), Engine: sdk.String("memcached"),
+		CacheNodeType: sdk.String("cache.t3.micro"), NumCacheNodes: sdk.Int32(1)}))
+	must(classicelb.NewFromConfig(cfg).CreateLoadBalancer(ctx, &classicelb.CreateLoadBalancerInput{LoadBalancerName: sdk.String("legacy"), AvailabilityZones: []string{"us-east-1a"},
+		Listeners: []classictypes.Listener{{Protocol: sdk.String("HTTP"), LoadBalancerPort: 80, InstancePort: sdk.Int32(8080)}}, Tags: []classictypes.Tag{{Key: sdk.String("owner"), Value: sdk.String("web")}}}))
+	must(configservice.NewFromConfig(cfg).PutConfigurationRecorder(ctx, &configservice.PutConfigurationRecorderInput{ConfigurationRecorder: &cfgtypes.ConfigurationRecorder{
+		Name: sdk.String("default"), RoleARN: sdk.String("arn:aws:iam::123456789012:role/config"), RecordingGroup: &cfgtypes.RecordingGroup{AllSupported: true, IncludeGlobalResourceTypes: false}}}))
+
 	fake := httptest.NewServer(&awsfake.Lacking{})
 	defer fake.Close()
 	lcfg, err := LoadConfig(ctx, "us-east-1", url, 2)
@@ -139,7 +156,13 @@ func TestServicesOnMoto(t *testing.T) {
 			return found && len(s.EBSVolumes) == 1 && s.EBSVolumes[0].Encrypted.Is(false)
 		}},
 		{"internet-facing ALB with an HTTP listener redirecting to HTTPS", func(s *cloud.State) bool {
-			return len(s.LoadBalancers) == 1 && s.LoadBalancers[0].Internal.Is(false) && s.LoadBalancers[0].Type.Is("application") &&
+			var albs []*cloud.LoadBalancer
+			for _, l := range s.LoadBalancers {
+				if !l.Type.Is("classic") {
+					albs = append(albs, l)
+				}
+			}
+			return len(albs) == 1 && albs[0].Internal.Is(false) && albs[0].Type.Is("application") &&
 				len(s.Listeners) == 1 && s.Listeners[0].Protocol.Is("HTTP") && s.Listeners[0].RedirectsToHTTPS.Is(true)
 		}},
 		{"EKS cluster with a public endpoint open to the world, no secrets key", func(s *cloud.State) bool {
@@ -155,6 +178,32 @@ func TestServicesOnMoto(t *testing.T) {
 		}},
 		{"CloudFront distribution allowing plain HTTP, no WAF", func(s *cloud.State) bool {
 			return len(s.CloudFront) == 1 && len(s.CloudFront[0].ViewerProtocolPolicies) == 1 && s.CloudFront[0].ViewerProtocolPolicies[0].Is("allow-all") && s.CloudFront[0].WAF.Is(false)
+		}},
+		{"unencrypted EFS file system", func(s *cloud.State) bool {
+			return len(s.EFSFileSystems) == 1 && s.EFSFileSystems[0].Encrypted.Is(false) && strings.Contains(s.EFSFileSystems[0].Address, ":file-system/")
+		}},
+		{"public unencrypted Redshift cluster", func(s *cloud.State) bool {
+			return len(s.RedshiftClusters) == 1 && s.RedshiftClusters[0].PubliclyAccessible.Is(true) && s.RedshiftClusters[0].Encrypted.Is(false) &&
+				s.RedshiftClusters[0].Address == "arn:aws:redshift:us-east-1:123456789012:cluster:warehouse"
+		}},
+		{"Memcached cluster without transit encryption", func(s *cloud.State) bool {
+			return len(s.ElastiCache) == 1 && s.ElastiCache[0].Engine.Is("memcached") && s.ElastiCache[0].TransitEncryption.Is(false)
+		}},
+		{"internet-facing classic load balancer without access logs, tagged, HTTP listener", func(s *cloud.State) bool {
+			for _, l := range s.LoadBalancers {
+				if l.Type.Is("classic") {
+					return l.Internal.Is(false) && l.AccessLogs.Is(false) && l.Tags["owner"] == "web" && len(l.Listeners) == 1 && l.Listeners[0].Protocol.Is("HTTP") &&
+						l.Address == "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/legacy"
+				}
+			}
+			return false
+		}},
+		{"Config recorder leaving out global resources, not recording", func(s *cloud.State) bool {
+			return len(s.ConfigRecorders) == 1 && s.ConfigRecorders[0].AllSupported.Is(true) && s.ConfigRecorders[0].GlobalResources.Is(false) &&
+				!res.Accounts[0].Evidence.ConfigRecording["us-east-1"]
+		}},
+		{"moto's IAM Identity Center instance seen", func(*cloud.State) bool {
+			return len(res.Accounts[0].Evidence.IdentityCenter) == 1
 		}},
 		{"every collected resource has its ARN as source", func(s *cloud.State) bool {
 			for _, r := range s.All() {

@@ -146,9 +146,10 @@ func lambdaPermissions(doc cloud.PolicyDocument, arn string) []*cloud.LambdaPerm
 		if sid == "" {
 			sid = fmt.Sprint(i)
 		}
+		// The statement's address (function ARN#sid) is its Source too, so
+		// two bad statements on one function are two findings.
 		addr := arn + "#" + sid
-		p := &cloud.LambdaPermission{Meta: meta("aws_lambda_permission", addr, nil), Principal: known(principal, arn), SourceARN: known(source, arn)}
-		p.Src = arnSrc(arn)
+		p := &cloud.LambdaPermission{Meta: meta("aws_lambda_permission", addr, nil), Principal: known(principal, addr), SourceARN: known(source, addr)}
 		p.TagsKnown = false
 		out = append(out, p)
 	}

@@ -1,5 +1,7 @@
 // Package awsfake answers the AWS APIs that moto_server lacks (S3 Control's
-// account-level Block Public Access, IAM Access Analyzer) with response
+// account-level Block Public Access, IAM Access Analyzer), or answers
+// differently from an account under test (moto always has an IAM Identity
+// Center instance), with response
 // shapes from the AWS API reference, for tests and benchmarks of the live
 // collector. It is a test double, never used by palisade itself.
 package awsfake
@@ -20,12 +22,16 @@ type Lacking struct {
 	AccountBPA *[4]bool
 	// Analyzers are the ACTIVE analyzer types listed in every region.
 	Analyzers []string
+	// IdentityCenter are the IAM Identity Center instance ARNs listed in
+	// every region (sso-admin ListInstances).
+	IdentityCenter []string
 	// Requests counts requests served.
 	Requests int
 }
 
-// ServeHTTP answers GetPublicAccessBlock, PutPublicAccessBlock and
-// ListAnalyzers; anything else is a 400 with an error body.
+// ServeHTTP answers GetPublicAccessBlock, PutPublicAccessBlock,
+// ListAnalyzers and sso-admin ListInstances; anything else is a 400 with an
+// error body.
 func (l *Lacking) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -52,6 +58,13 @@ func (l *Lacking) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			items = append(items, fmt.Sprintf(`{"arn":"arn:aws:access-analyzer:%s:123456789012:analyzer/a%d","name":"a%d","type":%q,"status":"ACTIVE","createdAt":1700000000}`, region, i, i, t))
 		}
 		fmt.Fprintf(w, `{"analyzers":[%s]}`, strings.Join(items, ","))
+	case r.Method == http.MethodPost && r.Header.Get("X-Amz-Target") == "SWBExternalService.ListInstances":
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		var items []string
+		for i, arn := range l.IdentityCenter {
+			items = append(items, fmt.Sprintf(`{"InstanceArn":%q,"IdentityStoreId":"d-%010d","Status":"ACTIVE","OwnerAccountId":"123456789012"}`, arn, i))
+		}
+		fmt.Fprintf(w, `{"Instances":[%s]}`, strings.Join(items, ","))
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadRequest)
