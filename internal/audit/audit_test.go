@@ -127,7 +127,9 @@ func TestAccountRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := base()
 			tt.ev(&ev)
-			got := fired(&aws.Result{Accounts: []*aws.Account{account(ev, "eu-west-1", "us-east-1")}})
+			// The baseline summary (AWS-ACCT-022) of these per-region gaps
+			// has its own test.
+			got := slices.DeleteFunc(fired(&aws.Result{Accounts: []*aws.Account{account(ev, "eu-west-1", "us-east-1")}}), func(s string) bool { return strings.HasPrefix(s, "AWS-ACCT-022 ") })
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("got %q\nwant %q", got, tt.want)
 			}
@@ -249,4 +251,94 @@ func TestSupportRoleInstanceRoleAndCIFSRules(t *testing.T) {
 	if got := fired(&aws.Result{Accounts: []*aws.Account{acct}}); slices.Contains(got, want[1]) {
 		t.Errorf("a support role exists and AWS-ACCT-013 still fired: %q", got)
 	}
+}
+
+func TestConfigIdentityCenterBaselineAndManagementAccountRules(t *testing.T) {
+	regions := []string{"eu-west-1", "us-east-1"}
+	hardened := func() *aws.Account {
+		a := account(aws.Evidence{
+			ServiceRegions: map[string][]string{"cloudtrail": regions, "guardduty": regions, "accessanalyzer": regions, "securityhub": regions, "config": regions, "ec2": regions, "sso-admin": {"us-east-1"}},
+			GuardDuty:      map[string]bool{"eu-west-1": true, "us-east-1": true}, SecurityHub: map[string]bool{"eu-west-1": true, "us-east-1": true},
+			ConfigRecording: map[string]bool{"eu-west-1": true, "us-east-1": true}, AccessAnalyzers: map[string][]string{"eu-west-1": {"ACCOUNT"}, "us-east-1": {"ACCOUNT"}},
+			Trails:         []aws.Trail{{ARN: "arn:aws:cloudtrail:us-east-1:111122223333:trail/t", HomeRegion: "us-east-1", MultiRegion: true, Logging: true}},
+			IdentityCenter: []string{"arn:aws:sso:::instance/ssoins-1"}, AccountBPARead: true,
+			CredentialReport: []aws.CredentialRow{{User: "alice", ARN: "arn:aws:iam::111122223333:user/alice", PasswordEnabled: true, MFAActive: true, PasswordLastUsed: ago(1)}},
+		}, regions...)
+		on := cloud.Known(true, cloud.Source{})
+		a.State.Accounts = []*cloud.Account{{PublicAccessBlock: &cloud.PublicAccessBlock{BlockPublicAcls: on, BlockPublicPolicy: on, IgnorePublicAcls: on, RestrictPublicBuckets: on}}}
+		for _, r := range regions {
+			a.State.Accounts = append(a.State.Accounts, &cloud.Account{Meta: cloud.Meta{Type: "aws_ebs_encryption_by_default", Address: "arn:aws:ec2:" + r + ":111122223333:ebs-encryption-by-default"}, EBSEncryptionByDefault: on})
+		}
+		return a
+	}
+	tests := []struct {
+		name   string
+		change func(*aws.Account)
+		want   []string
+	}{
+		{"a hardened account is quiet", func(*aws.Account) {}, nil},
+		{"Config not recording in one region is reported and listed in the baseline", func(a *aws.Account) { a.Evidence.ConfigRecording["eu-west-1"] = false },
+			[]string{"AWS-ACCT-020 arn:aws:config:eu-west-1:111122223333:", "AWS-ACCT-022 arn:aws:iam::111122223333:root/baseline"}},
+		{"console users and no Identity Center instance", func(a *aws.Account) { a.Evidence.IdentityCenter = nil },
+			[]string{"AWS-ACCT-021 arn:aws:iam::111122223333:root"}},
+		{"no Identity Center instance but no console users is quiet", func(a *aws.Account) {
+			a.Evidence.IdentityCenter = nil
+			a.Evidence.CredentialReport[0].PasswordEnabled = false
+		}, nil},
+		{"Identity Center not read is not judged", func(a *aws.Account) {
+			a.Evidence.IdentityCenter = nil
+			delete(a.Evidence.ServiceRegions, "sso-admin")
+		}, nil},
+		{"EBS default encryption off and account BPA off are one baseline finding", func(a *aws.Account) {
+			a.State.Accounts[1].EBSEncryptionByDefault = cloud.Known(false, cloud.Source{})
+			a.State.Accounts[0].PublicAccessBlock = nil
+		}, []string{"AWS-ACCT-022 arn:aws:iam::111122223333:root/baseline"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := hardened()
+			tt.change(a)
+			got := fired(&aws.Result{Accounts: []*aws.Account{a}})
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("the baseline finding lists every missing control with its regions", func(t *testing.T) {
+		a := hardened()
+		a.Evidence.GuardDuty = nil
+		a.State.Accounts[2].EBSEncryptionByDefault = cloud.Known(false, cloud.Source{})
+		fs, _ := Run(&aws.Result{Accounts: []*aws.Account{a}}, DefaultConfig(now))
+		for _, f := range fs {
+			if f.RuleID == "AWS-ACCT-022" {
+				if want := "the account baseline is missing: GuardDuty (eu-west-1, us-east-1); EBS encryption by default (us-east-1)"; f.Message != want {
+					t.Errorf("message %q, want %q", f.Message, want)
+				}
+				return
+			}
+		}
+		t.Error("AWS-ACCT-022 not reported")
+	})
+
+	t.Run("workloads in the management account", func(t *testing.T) {
+		mgmt := hardened()
+		mgmt.State.EC2Instances = []*cloud.EC2Instance{{}}
+		mgmt.State.LambdaFunctions = []*cloud.LambdaFunction{{}, {}}
+		member := hardened()
+		member.ID = "444455556666"
+		member.State.EC2Instances = []*cloud.EC2Instance{{}}
+		res := &aws.Result{Org: &aws.Organization{ID: "o-1", ManagementAccountID: "111122223333"}, Accounts: []*aws.Account{mgmt, member}}
+		fs, _ := Run(res, DefaultConfig(now))
+		var got []string
+		for _, f := range fs {
+			if f.RuleID == "AWS-ORG-005" {
+				got = append(got, f.Resource+" "+f.Message)
+			}
+		}
+		want := []string{"arn:aws:iam::111122223333:root/workloads the management account 111122223333 runs 1 EC2 instances, 2 Lambda functions"}
+		if !slices.Equal(got, want) {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
 }

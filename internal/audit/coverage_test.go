@@ -21,6 +21,8 @@ var update = flag.Bool("update", false, "rewrite docs/coverage.md")
 var roadmap = []struct{ step, item string }{
 	{"AWS 1", "Organizations: SCPs deny cloudtrail:StopLogging, guardduty:DeleteDetector, organizations:LeaveOrganization"},
 	{"AWS 1", "A security account (delegated administrator) separate from the management account"},
+	{"AWS 1", "No workloads in the management account (Business, Security and Organization accounts apart)"},
+	{"AWS 1", "AWS Config recording in every region (inventory)"},
 	{"AWS 2", "Backup plans, with copies to another account or region"},
 	{"AWS 3", "CloudTrail in every region (multi-region or organization trail)"},
 	{"AWS 3", "CloudTrail log bucket in another account"},
@@ -28,6 +30,8 @@ var roadmap = []struct{ step, item string }{
 	{"AWS 3", "GuardDuty in every region"},
 	{"AWS 3", "Access Analyzer in every region"},
 	{"AWS 3", "S3 Block Public Access (account level and buckets)"},
+	{"AWS 3", "A secure baseline for every account (CloudTrail, GuardDuty, Access Analyzer, Security Hub, Config, EBS encryption, S3 Block Public Access)"},
+	{"AWS 5", "SSO (IAM Identity Center) for all human users"},
 	{"AWS 5", "No IAM users"},
 	{"AWS 5", "Access key age and last use"},
 	{"AWS 5", "Root MFA and no root keys"},
@@ -40,6 +44,7 @@ var roadmap = []struct{ step, item string }{
 	{"AWS 10", "Security groups with unrestricted egress"},
 	{"AWS 10", "Instances in public subnets"},
 	{"AWS 10", "VPC endpoints (PrivateLink) in use"},
+	{"AWS 11", "Limit the blast radius (no workloads beside the Organization's administration)"},
 }
 
 var roadmapRules = map[string][]string{
@@ -52,6 +57,11 @@ var roadmapRules = map[string][]string{
 	"GuardDuty in every region":                                                                                  {"AWS-ACCT-002", "AWS-GD-001"},
 	"Access Analyzer in every region":                                                                            {"AWS-ACCT-003", "AWS-AA-001"},
 	"S3 Block Public Access (account level and buckets)":                                                         {"AWS-S3-013", "AWS-S3-001"},
+	"No workloads in the management account (Business, Security and Organization accounts apart)":                {"AWS-ORG-005"},
+	"AWS Config recording in every region (inventory)":                                                           {"AWS-ACCT-020", "AWS-CFG-001"},
+	"A secure baseline for every account (CloudTrail, GuardDuty, Access Analyzer, Security Hub, Config, EBS encryption, S3 Block Public Access)": {"AWS-ACCT-022"},
+	"SSO (IAM Identity Center) for all human users":                                  {"AWS-ACCT-021", "AWS-ACCT-006"},
+	"Limit the blast radius (no workloads beside the Organization's administration)": {"AWS-ORG-005"},
 	"No IAM users":                                        {"AWS-IAM-003"},
 	"Access key age and last use":                         {"AWS-ACCT-007", "AWS-ACCT-008"},
 	"Root MFA and no root keys":                           {"AWS-ACCT-004", "AWS-ACCT-005"},

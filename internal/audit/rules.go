@@ -19,6 +19,7 @@ const (
 	stepIAM        = "AWS 5: Secure IAM Access"
 	stepInventory  = "AWS 1: Inventory"
 	stepNetwork    = "AWS 10: Secure Network Communication"
+	stepIncident   = "AWS 11: Incident preparation"
 )
 
 func days(d time.Duration) int { return int(d.Hours() / 24) }
@@ -307,7 +308,125 @@ func AccountRules() []Rule {
 				}
 			},
 		},
+		{
+			ID: "AWS-ACCT-020", Title: "AWS Config is not recording in a region", Severity: finding.Medium,
+			Remediation: "Create a configuration recorder for all supported resource types in every region and start it (an Organization-wide conformance setup or Control Tower does this for every account).",
+			CIS:         []string{"4.3"}, Checklist: stepInventory,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				for _, r := range missingRegions(a, "config", func(r string) bool { return a.Evidence.ConfigRecording[r] }) {
+					report(regionARN("config", r, a.ID), "no AWS Config recorder is recording in "+r)
+				}
+			},
+		},
+		{
+			ID: "AWS-ACCT-021", Title: "People sign in with IAM users and IAM Identity Center is not in use", Severity: finding.Medium,
+			Remediation: "Set up IAM Identity Center (from the Organization's management account) with your identity provider, give people permission sets, and delete the IAM users' console passwords.",
+			Checklist:   stepIAM,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				if len(a.Evidence.ServiceRegions["sso-admin"]) == 0 || len(a.Evidence.IdentityCenter) > 0 {
+					return // not read, or in use
+				}
+				users := consoleUsers(a)
+				if len(users) == 0 {
+					return
+				}
+				report(accountARN(a.ID), fmt.Sprintf("%d IAM users sign in to the console with a password (%s) and no IAM Identity Center instance is visible in %s",
+					len(users), strings.Join(firstN(users, 5), ", "), strings.Join(a.Evidence.ServiceRegions["sso-admin"], ", ")))
+			},
+		},
+		{
+			ID: "AWS-ACCT-022", Title: "Account security baseline is incomplete", Severity: finding.Medium,
+			Remediation: "Apply the account baseline to every account (an account initialization script, Control Tower or StackSets): CloudTrail, GuardDuty, Access Analyzer, Security Hub and AWS Config in every region, EBS encryption by default, account-level S3 Block Public Access.",
+			Checklist:   stepVisibility,
+			Check: func(a *aws.Account, _ Config, report func(string, string)) {
+				if missing := baselineGaps(a); len(missing) > 0 {
+					report(accountARN(a.ID)+"/baseline", "the account baseline is missing: "+strings.Join(missing, "; "))
+				}
+			},
+		},
 	}
+}
+
+// consoleUsers lists the IAM users (not root) with a console password,
+// from the credential report or, without it, the users' login profiles.
+func consoleUsers(a *aws.Account) []string {
+	var out []string
+	if a.Evidence.CredentialReport != nil {
+		for _, r := range a.Evidence.CredentialReport {
+			if !r.IsRoot() && r.PasswordEnabled {
+				out = append(out, r.User)
+			}
+		}
+		return out
+	}
+	for _, u := range a.State.IAMUsers {
+		if u.HasLoginProfile.Is(true) {
+			out = append(out, u.Name.Val)
+		}
+	}
+	return out
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(slices.Clone(s[:n]), fmt.Sprintf("and %d more", len(s)-n))
+}
+
+// baselineGaps lists the controls of the account baseline that are missing,
+// each with the regions it is missing in. A control whose evidence was not
+// read is not judged.
+func baselineGaps(a *aws.Account) []string {
+	var out []string
+	regional := func(name, service string, ok func(string) bool) {
+		if miss := missingRegions(a, service, ok); len(miss) > 0 {
+			out = append(out, name+" ("+strings.Join(miss, ", ")+")")
+		}
+	}
+	multi := false
+	home := map[string]bool{}
+	for _, t := range a.Evidence.Trails {
+		if t.Logging {
+			multi = multi || t.MultiRegion
+			home[t.HomeRegion] = true
+		}
+	}
+	if !multi {
+		regional("CloudTrail", "cloudtrail", func(r string) bool { return home[r] })
+	}
+	regional("GuardDuty", "guardduty", func(r string) bool { return a.Evidence.GuardDuty[r] })
+	regional("Access Analyzer", "accessanalyzer", func(r string) bool { return len(a.Evidence.AccessAnalyzers[r]) > 0 })
+	regional("Security Hub", "securityhub", func(r string) bool { return a.Evidence.SecurityHub[r] })
+	regional("AWS Config", "config", func(r string) bool { return a.Evidence.ConfigRecording[r] })
+	ebsOff := map[string]bool{}
+	for _, acct := range a.State.Accounts {
+		if acct.Type == "aws_ebs_encryption_by_default" && acct.EBSEncryptionByDefault.Is(false) {
+			ebsOff[splitRegion(acct.Address)] = true
+		}
+	}
+	regional("EBS encryption by default", "ec2", func(r string) bool { return !ebsOff[r] })
+	if a.Evidence.AccountBPARead {
+		on := false
+		for _, acct := range a.State.Accounts {
+			if p := acct.PublicAccessBlock; p != nil {
+				on = on || p.BlockPublicAcls.Is(true) && p.BlockPublicPolicy.Is(true) && p.IgnorePublicAcls.Is(true) && p.RestrictPublicBuckets.Is(true)
+			}
+		}
+		if !on {
+			out = append(out, "account-level S3 Block Public Access")
+		}
+	}
+	return out
+}
+
+// splitRegion is the region field of an ARN.
+func splitRegion(arn string) string {
+	parts := strings.SplitN(arn, ":", 5)
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[3]
 }
 
 // s3DataUnknown reports whether the account's trails were not read well
@@ -400,6 +519,21 @@ func OrgRules() []Rule {
 			},
 		},
 		{
+			ID: "AWS-ORG-005", Title: "Workloads run in the Organization's management account", Severity: finding.Medium,
+			Remediation: "Move workloads to member accounts: the management account cannot be restricted by SCPs, so a compromise there reaches the whole Organization. Keep it for billing and Organization administration only.",
+			Checklist:   stepIncident,
+			CheckOrg: func(res *aws.Result, _ Config, report func(string, string)) {
+				for _, a := range res.Accounts {
+					if a.ID != res.Org.ManagementAccountID {
+						continue
+					}
+					if w := workloads(a.State); len(w) > 0 {
+						report(accountARN(a.ID)+"/workloads", "the management account "+a.ID+" runs "+strings.Join(w, ", "))
+					}
+				}
+			},
+		},
+		{
 			ID: "AWS-ORG-004", Title: "CloudTrail logs are stored in the account they record", Severity: finding.Medium,
 			Remediation: "Send the trail to a bucket in a separate log archive account, so an intruder in the recorded account cannot delete the evidence.",
 			Checklist:   stepVisibility,
@@ -418,6 +552,26 @@ func OrgRules() []Rule {
 			},
 		},
 	}
+}
+
+// workloads counts the compute and data services in s, by kind.
+func workloads(s *cloud.State) []string {
+	var out []string
+	add := func(n int, kind string) {
+		if n > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n, kind))
+		}
+	}
+	add(len(s.EC2Instances), "EC2 instances")
+	add(len(s.LambdaFunctions), "Lambda functions")
+	add(len(s.EKSClusters), "EKS clusters")
+	add(len(s.RDSInstances)+len(s.RDSClusters), "RDS databases")
+	add(len(s.DynamoDBTables), "DynamoDB tables")
+	add(len(s.LoadBalancers), "load balancers")
+	add(len(s.ElastiCache), "ElastiCache clusters")
+	add(len(s.RedshiftClusters), "Redshift clusters")
+	add(len(s.EFSFileSystems), "EFS file systems")
+	return out
 }
 
 func orgARN(o *aws.Organization) string {
