@@ -35,6 +35,8 @@ var serviceEndpointEnv = map[string]string{
 	"guardduty":      "AWS_ENDPOINT_URL_GUARDDUTY",
 	"backup":         "AWS_ENDPOINT_URL_BACKUP",
 	"organizations":  "AWS_ENDPOINT_URL_ORGANIZATIONS",
+	"sso-admin":      "AWS_ENDPOINT_URL_SSO_ADMIN",
+	"config":         "AWS_ENDPOINT_URL_CONFIG_SERVICE",
 }
 
 type awsFlags struct {

@@ -92,6 +92,8 @@ func seedVulnerable(t *testing.T, url string) {
 	ic := iam.NewFromConfig(cfg)
 	chk(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: sdk.String("deploy-bot")}))
 	chk(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: sdk.String("deploy-bot")}))
+	chk(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: sdk.String("alice")}))
+	chk(ic.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: sdk.String("alice"), Password: sdk.String("Not-a-secret-1")}))
 	certPEM, keyPEM := selfSigned(t, time.Now().Add(30*24*time.Hour))
 	chk(ic.UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: sdk.String("legacy-lb"), CertificateBody: sdk.String(certPEM), PrivateKey: sdk.String(keyPEM)}))
 	sc := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
@@ -252,6 +254,9 @@ var weaknesses = []struct {
 	{"no S3 object-level write events", "AWS-ACCT-016", "arn:aws:iam::123456789012:root", "AWS 3: Visibility and Initial Remediation"},
 	{"no Security Hub", "AWS-ACCT-018", "arn:aws:securityhub:us-east-1:123456789012:", "AWS 3: Visibility and Initial Remediation"},
 	{"expired server certificate", "AWS-ACCT-019", "arn:aws:iam::123456789012:server-certificate/legacy-lb", "AWS 5: Secure IAM Access"},
+	{"AWS Config not recording", "AWS-ACCT-020", "arn:aws:config:us-east-1:123456789012:", "AWS 1: Inventory"},
+	{"console user and no IAM Identity Center", "AWS-ACCT-021", "arn:aws:iam::123456789012:root", "AWS 5: Secure IAM Access"},
+	{"account baseline incomplete", "AWS-ACCT-022", "arn:aws:iam::123456789012:root/baseline", "AWS 3: Visibility and Initial Remediation"},
 }
 
 func hasStep(refs []finding.Reference, step string) bool {
@@ -276,7 +281,7 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 	vulnFake := &awsfake.Lacking{}
 	vulnSrv := httptest.NewServer(vulnFake)
 	defer vulnSrv.Close()
-	env := map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": vulnSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": vulnSrv.URL}
+	env := map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": vulnSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": vulnSrv.URL, "AWS_ENDPOINT_URL_SSO_ADMIN": vulnSrv.URL}
 	rep, _ := auditAt(t, later, env, "aws", "audit", "--endpoint-url", vulnURL, "--region", "us-east-1", "--format", "json", "--no-store")
 	if rep.Scan.Target != "aws:123456789012" {
 		t.Errorf("target %q", rep.Scan.Target)
@@ -310,14 +315,14 @@ func TestAWSAuditReportsPlantedWeaknessesAndNoneOnHardenedAccount(t *testing.T) 
 
 	seedHardened(t, hardURL)
 	seedWorkloads(t, hardURL, true)
-	hardFake := &awsfake.Lacking{AccountBPA: &[4]bool{true, true, true, true}, Analyzers: []string{"ACCOUNT"}}
+	hardFake := &awsfake.Lacking{AccountBPA: &[4]bool{true, true, true, true}, Analyzers: []string{"ACCOUNT"}, IdentityCenter: []string{"arn:aws:sso:::instance/ssoins-hardened"}}
 	hardSrv := httptest.NewServer(hardFake)
 	defer hardSrv.Close()
-	env = map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": hardSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": hardSrv.URL}
+	env = map[string]string{"AWS_ENDPOINT_URL_S3_CONTROL": hardSrv.URL, "AWS_ENDPOINT_URL_ACCESSANALYZER": hardSrv.URL, "AWS_ENDPOINT_URL_SSO_ADMIN": hardSrv.URL}
 	// The vulnerable audit above discovered every region; two are enough here.
 	rep, _ = auditAt(t, later, env, "aws", "audit", "--endpoint-url", hardURL, "--region", "us-east-1", "--regions", "us-east-1,eu-west-1", "--format", "json", "--no-store")
 	planted := []string{"AWS-ACCT-007", "AWS-ACCT-008", "AWS-IAM-003", "AWS-IAM-004", "AWS-S3-001", "AWS-S3-006", "AWS-S3-013", "AWS-VPC-001", "AWS-VPC-002", "AWS-ACCT-001", "AWS-ACCT-002", "AWS-ACCT-003",
-		"AWS-RDS-003", "AWS-SQS-001", "AWS-KMS-001", "AWS-LMB-002", "AWS-LMB-004", "AWS-ES-008", "AWS-ACCT-016", "AWS-ACCT-017", "AWS-ACCT-018", "AWS-ACCT-019"}
+		"AWS-RDS-003", "AWS-SQS-001", "AWS-KMS-001", "AWS-LMB-002", "AWS-LMB-004", "AWS-ES-008", "AWS-ACCT-016", "AWS-ACCT-017", "AWS-ACCT-018", "AWS-ACCT-019", "AWS-ACCT-021"}
 	for _, f := range rep.Findings {
 		if slices.Contains(planted, f.RuleID) {
 			t.Errorf("hardened account: unexpected %s on %s: %s", f.RuleID, f.Resource, f.Message)
