@@ -279,3 +279,18 @@ func gitRun(t *testing.T, dir string, args ...string) {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
 	}
 }
+
+// corpus is the absolute path of a file or folder of the shared corpora:
+// $PALISADE_CORPORA, else ../shared/corpora beside the repository.
+func corpus(t *testing.T, parts ...string) string {
+	t.Helper()
+	root := os.Getenv("PALISADE_CORPORA")
+	if root == "" {
+		root = filepath.Join("..", "..", "..", "shared", "corpora")
+	}
+	p, err := filepath.Abs(filepath.Join(append([]string{root}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -9,11 +9,7 @@ import (
 
 func osvCorpus(t *testing.T) (db, projects string) {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "corpora", "osv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(root, "db"), filepath.Join(root, "projects")
+	return corpus(t, "osv", "db"), corpus(t, "osv", "projects")
 }
 
 func TestDepsScanOfflineWithIgnoresAndSBOM(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/palisade-sec/palisade/internal/detect"
 	"github.com/palisade-sec/palisade/internal/detect/event"
@@ -289,13 +290,26 @@ Exit status: 0 when no alert was raised, 1 when one was, 2 on a usage or runtime
 	fl.StringVar(&f.region, "region", "", "AWS region for S3 and SQS (default from the SDK: $AWS_REGION, profile)")
 	fl.StringVar(&f.endpoint, "aws-endpoint-url", "", "AWS endpoint (an emulator); default the SDK's, or $AWS_ENDPOINT_URL")
 	fl.BoolVar(&f.noIndex, "no-index", false, "do not index events (dedup only within this run)")
+	addDetectionFlags(fl, &f)
+	fl.StringVar(&f.format, "format", "json", "stdout: json (at the end), jsonl (each alert as raised) or table (with time-to-identify)")
+	fl.StringVarP(&f.output, "output", "o", "", "write alerts to FILE instead of stdout")
+	addSinkFlags(fl, &f)
+	return cmd
+}
+
+// addDetectionFlags registers the flags that choose and tune detections,
+// shared by palisade detect and palisade events ingest.
+func addDetectionFlags(fl *pflag.FlagSet, f *ingestFlags) {
 	fl.StringArrayVar(&f.rulesDirs, "rules", nil, "a folder of Sigma rules (repeatable)")
 	fl.BoolVar(&f.noBuiltin, "no-builtin", false, "turn off the built-in detections")
 	fl.StringVar(&f.minSeverity, "min-severity", "info", "drop alerts below this severity")
 	fl.StringVar(&f.suppressions, "suppressions", "", "YAML file of suppressions (rule_id, reason, expires)")
-	fl.StringArrayVar(&f.pipelineRoles, "pipeline-role", nil, "ARN (or glob) of a role allowed to change infrastructure (repeatable)")
-	fl.StringVar(&f.format, "format", "json", "stdout: json (at the end), jsonl (each alert as raised) or table (with time-to-identify)")
-	fl.StringVarP(&f.output, "output", "o", "", "write alerts to FILE instead of stdout")
+	fl.StringArrayVar(&f.pipelineRoles, "pipeline-role", nil, "ARN (or glob) of a role allowed to change infrastructure; changes by others alert (repeatable)")
+}
+
+// addSinkFlags registers the alert destinations, shared by palisade detect
+// and palisade events ingest.
+func addSinkFlags(fl *pflag.FlagSet, f *ingestFlags) {
 	fl.StringVar(&f.webhook, "webhook", "", "POST alerts, HMAC-signed, to this URL")
 	fl.StringVar(&f.webhookSecretEnv, "webhook-secret-env", "", "environment variable holding the webhook signing secret")
 	fl.StringVar(&f.slack, "slack-webhook", "", "post alerts to this Slack incoming-webhook URL")
@@ -304,7 +318,6 @@ Exit status: 0 when no alert was raised, 1 when one was, 2 on a usage or runtime
 	fl.StringArrayVar(&f.smtpTo, "smtp-to", nil, "recipient of alert mail (repeatable)")
 	fl.StringVar(&f.smtpUser, "smtp-user", "", "SMTP user (PLAIN auth; needs --smtp-password-env)")
 	fl.StringVar(&f.smtpPasswordEnv, "smtp-password-env", "", "environment variable holding the SMTP password")
-	return cmd
 }
 
 // detectConfig builds the engine configuration shared with palisade detect.

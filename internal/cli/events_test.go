@@ -25,15 +25,7 @@ import (
 
 func stratusLogs(t *testing.T) string {
 	t.Helper()
-	root := os.Getenv("PALISADE_CORPORA")
-	if root == "" {
-		root = filepath.Join("..", "..", "..", "shared", "corpora")
-	}
-	p, err := filepath.Abs(filepath.Join(root, "cloudtrail", "logs", "stratus-red-team"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return corpus(t, "cloudtrail", "logs", "stratus-red-team")
 }
 
 func TestEventsIndexAndSearch(t *testing.T) {
