@@ -107,4 +107,3 @@ func abs(a *App, paths []string) []string {
 	}
 	return out
 }
-
