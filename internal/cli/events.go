@@ -459,7 +459,7 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 		w = file
 	}
 	var alerts []detect.Alert
-	p := &ingest.Pipeline{Config: cfg, Sinks: sinks, OnAlert: func(al detect.Alert) { alerts = append(alerts, al) }}
+	p := &ingest.Pipeline{Config: cfg, Sinks: sinks, Now: a.Now, OnAlert: func(al detect.Alert) { alerts = append(alerts, al) }}
 	if f.format == "jsonl" {
 		p.Sinks = append([]detect.Sink{detect.JSONLines{W: w}}, p.Sinks...)
 	}
@@ -474,6 +474,10 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 		}
 		defer ix.Close()
 		p.Index = ix
+		// Alerts a previous run committed but did not deliver go out first.
+		if err := p.Recover(ctx); err != nil {
+			fmt.Fprintf(a.Stderr, "palisade: pending alerts: %v\n", err)
+		}
 	}
 	statePath := f.state
 	if statePath == "" {

@@ -1,10 +1,13 @@
 package detect
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"path"
+	"sort"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -16,6 +19,11 @@ const MaxEventIDs = 100
 // Alert is one detection result: a rule that fired on one or more events
 // by one principal, with the times needed to measure time-to-identify.
 type Alert struct {
+	// ID is the alert's stable identity: a hash of the rule, the
+	// principal, account, region and correlation group, and the first
+	// event (its eventID and time). Replaying the same events raises an
+	// alert with the same ID, so sinks and receivers can de-duplicate.
+	ID       string           `json:"id"`
 	RuleID   string           `json:"rule_id"`
 	Title    string           `json:"title"`
 	Severity finding.Severity `json:"severity"`
@@ -39,6 +47,27 @@ type Alert struct {
 	EventTime  time.Time `json:"event_time"`
 	IngestTime time.Time `json:"ingest_time"`
 	AlertTime  time.Time `json:"alert_time"`
+}
+
+// StableID returns the alert's identity (see Alert.ID): the same rule
+// firing on the same first event for the same principal and group gives
+// the same id, whatever the alert time.
+func (a Alert) StableID() string {
+	h := sha256.New()
+	first := ""
+	if len(a.EventIDs) > 0 {
+		first = a.EventIDs[0]
+	}
+	names := make([]string, 0, len(a.Group))
+	for n := range a.Group {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(h, "%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%d", a.RuleID, a.Principal, a.Account, a.Region, first, a.FirstSeen.UnixNano())
+	for _, n := range names {
+		fmt.Fprintf(h, "\x1f%s=%s", n, a.Group[n])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // TimeToIdentify is how long after the first event the alert was raised.

@@ -37,7 +37,16 @@ type Config struct {
 	Now func() time.Time
 	// MaxRecordBytes caps one input record (event.DefaultMaxRecordBytes if zero).
 	MaxRecordBytes int
+	// Carry keeps the hits of correlations and bursts that have not fired
+	// across Flush calls (live ingest, where events come in batches): hits
+	// older than the rule's timespan before its newest hit are evicted, and
+	// at most MaxCarriedHits are kept per rule.
+	Carry bool
 }
+
+// MaxCarriedHits caps the hits one correlation or burst carries between
+// batches; the newest are kept.
+const MaxCarriedHits = 10000
 
 // Stats counts what a run did.
 type Stats struct {
@@ -79,6 +88,8 @@ type Engine struct {
 	lastEv  *event.Event
 	singles []single
 	grouped map[int][]sigma.Hit // correlation and burst hits by rule index
+	touched map[int]bool        // rules with new hits since the last Flush
+	dirty   map[int]bool        // rules whose carried state changed (TakeState)
 	stats   Stats
 }
 
@@ -90,7 +101,7 @@ func NewEngine(cfg Config) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Engine{cfg: cfg, sigIx: map[*sigma.Rule]int{}, grouped: map[int][]sigma.Hit{}}
+	e := &Engine{cfg: cfg, sigIx: map[*sigma.Rule]int{}, grouped: map[int][]sigma.Hit{}, touched: map[int]bool{}, dirty: map[int]bool{}}
 	for _, d := range cfg.Builtins {
 		ri := ruleInfo{id: d.ID, title: d.Title, source: "builtin", checklist: d.Checklist, sev: d.Severity, attack: d.Attack}
 		if d.Burst != nil {
@@ -179,6 +190,7 @@ func (e *Engine) Observe(ev *event.Event) {
 			h.Value = d.Burst.Distinct(ev)
 		}
 		e.grouped[i] = append(e.grouped[i], h)
+		e.touched[i] = true
 	}
 	if e.cfg.Rules == nil {
 		return
@@ -188,6 +200,7 @@ func (e *Engine) Observe(ev *event.Event) {
 		for _, c := range e.cfg.Rules.Feeds(r) {
 			ix := e.sigIx[c]
 			e.grouped[ix] = append(e.grouped[ix], c.Correlation.NewHit(r, ev, e.seq(ev)))
+			e.touched[ix] = true
 		}
 		if !r.Silent {
 			ix := e.sigIx[r]
@@ -207,20 +220,23 @@ func (e *Engine) Flush(emit func(Alert)) {
 	for _, s := range e.singles {
 		cands = append(cands, e.alert(s.rule, []int{s.seq}, nil, now))
 	}
-	ixs := make([]int, 0, len(e.grouped))
-	for ix := range e.grouped {
+	ixs := make([]int, 0, len(e.touched))
+	for ix := range e.touched {
 		ixs = append(ixs, ix)
 	}
 	sort.Ints(ixs)
+	fired := map[int]map[int]bool{} // rule index -> seqs consumed by a result
 	for _, ix := range ixs {
 		ri := e.rules[ix]
 		if ri.sev < e.cfg.MinSeverity {
 			continue
 		}
+		fired[ix] = map[int]bool{}
 		for _, set := range ri.corr.Evaluate(e.grouped[ix]) {
 			seqs := make([]int, len(set))
 			for i, h := range set {
 				seqs[i] = h.Seq
+				fired[ix][h.Seq] = true
 			}
 			var group map[string]string
 			if ri.source == "sigma" {
@@ -231,6 +247,7 @@ func (e *Engine) Flush(emit func(Alert)) {
 	}
 	alerts := dedup(cands, e.cfg.DedupWindow)
 	for _, a := range alerts {
+		a.ID = a.StableID()
 		if e.suppressed(a, now) {
 			e.stats.Suppressed++
 			continue
@@ -238,8 +255,76 @@ func (e *Engine) Flush(emit func(Alert)) {
 		e.stats.Alerts++
 		emit(a)
 	}
-	e.meta, e.singles, e.lastEv = nil, nil, nil
-	e.grouped = map[int][]sigma.Hit{}
+	if e.cfg.Carry {
+		e.carry(ixs, fired)
+	} else {
+		e.meta = nil
+		e.grouped = map[int][]sigma.Hit{}
+	}
+	e.singles, e.lastEv = nil, nil
+	e.touched = map[int]bool{}
+}
+
+// carry keeps, for the rules evaluated by Flush, the hits that did not
+// fire and are within the rule's timespan of its newest hit (at most
+// MaxCarriedHits, the newest), and renumbers the kept events' metadata.
+func (e *Engine) carry(evaluated []int, fired map[int]map[int]bool) {
+	for _, ix := range evaluated {
+		hits := e.grouped[ix]
+		cons := fired[ix]
+		if cons == nil { // below MinSeverity: never fires, keep nothing
+			delete(e.grouped, ix)
+			e.dirty[ix] = true
+			continue
+		}
+		var newest time.Time
+		for _, h := range hits {
+			if h.Time.After(newest) {
+				newest = h.Time
+			}
+		}
+		span := e.rules[ix].corr.Timespan
+		kept := hits[:0]
+		for _, h := range hits {
+			if !cons[h.Seq] && newest.Sub(h.Time) <= span {
+				kept = append(kept, h)
+			}
+		}
+		if len(kept) > MaxCarriedHits {
+			sort.SliceStable(kept, func(i, j int) bool { return kept[i].Time.Before(kept[j].Time) })
+			kept = kept[len(kept)-MaxCarriedHits:]
+		}
+		if len(kept) == 0 {
+			delete(e.grouped, ix)
+		} else {
+			e.grouped[ix] = kept
+		}
+		e.dirty[ix] = true
+	}
+	// Renumber the kept events in their old order, so ties between equal
+	// times still break by arrival.
+	renum := map[int]int{}
+	for _, hits := range e.grouped {
+		for _, h := range hits {
+			renum[h.Seq] = 0
+		}
+	}
+	old := make([]int, 0, len(renum))
+	for s := range renum {
+		old = append(old, s)
+	}
+	sort.Ints(old)
+	meta := make([]hitMeta, len(old))
+	for n, s := range old {
+		renum[s] = n
+		meta[n] = e.meta[s]
+	}
+	for _, hits := range e.grouped {
+		for i := range hits {
+			hits[i].Seq = renum[hits[i].Seq]
+		}
+	}
+	e.meta = meta
 }
 
 func (e *Engine) suppressed(a Alert, now time.Time) bool {

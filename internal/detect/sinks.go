@@ -118,9 +118,9 @@ func summary(alerts []Alert, escape func(string) string) []string {
 			lines = append(lines, fmt.Sprintf("... and %d more", len(alerts)-maxListed))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("[%s] %s (%s) by %s in %s/%s, %d event(s) from %s",
+		lines = append(lines, fmt.Sprintf("[%s] %s (%s) by %s in %s/%s, %d event(s) from %s, alert id %s",
 			strings.ToUpper(a.Severity.String()), escape(a.Title), escape(a.RuleID), escape(a.Principal),
-			escape(a.Account), escape(a.Region), a.EventCount, a.FirstSeen.UTC().Format(time.RFC3339)))
+			escape(a.Account), escape(a.Region), a.EventCount, a.FirstSeen.UTC().Format(time.RFC3339), escape(a.ID)))
 	}
 	return lines
 }
@@ -175,6 +175,13 @@ func (s SMTP) Send(_ context.Context, alerts []Alert) error {
 	}
 	noCRLF := func(v string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(v) }
 	var msg bytes.Buffer
+	// The Message-ID is derived from the alert ids, so a redelivered batch
+	// is the same message to a receiver that de-duplicates.
+	ids := sha256.New()
+	for _, a := range alerts {
+		ids.Write([]byte(a.ID + "\n"))
+	}
+	fmt.Fprintf(&msg, "Message-ID: <%s@palisade>\r\n", hex.EncodeToString(ids.Sum(nil)[:16]))
 	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: palisade: %d alert(s)\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
 		s.From, strings.Join(s.To, ", "), len(alerts))
 	for _, line := range summary(alerts, noCRLF) {

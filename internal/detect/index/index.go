@@ -27,7 +27,7 @@ import (
 )
 
 // schemaVersion is stored in PRAGMA user_version.
-const schemaVersion = 4
+const schemaVersion = 5
 
 const schema = `
 CREATE TABLE IF NOT EXISTS principals (
@@ -60,6 +60,27 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_key_at ON events (key_id, at, event_id) WHERE key_id IS NOT NULL;
 -- Failed calls (a few percent of rows), with the other filter columns so
 -- a filtered search checks them in the index and reads only matches.
+-- Live ingest's outbox: alerts written with their batch's events in one
+-- transaction, delivered afterwards and then marked (schema 5).
+CREATE TABLE IF NOT EXISTS alerts (
+	seq          INTEGER PRIMARY KEY,
+	id           TEXT NOT NULL UNIQUE, -- the alert's stable id
+	alert        TEXT NOT NULL,        -- the alert's JSON
+	delivered_at INTEGER               -- Unix nanoseconds, NULL while pending
+);
+CREATE INDEX IF NOT EXISTS alerts_pending ON alerts (seq) WHERE delivered_at IS NULL;
+-- Correlation and burst state carried across batches, one row per rule.
+CREATE TABLE IF NOT EXISTS correlation_state (
+	rule  TEXT PRIMARY KEY,
+	state TEXT NOT NULL
+);
+-- S3 objects already read (key and ETag), for look-back listing.
+CREATE TABLE IF NOT EXISTS s3_objects (
+	bucket TEXT NOT NULL,
+	key    TEXT NOT NULL,
+	etag   TEXT NOT NULL,
+	PRIMARY KEY (bucket, key, etag)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_principal_error ON events (principal_id, error_code, at, event_id, name, account, region) WHERE error_code <> '';
 `
 
@@ -114,7 +135,8 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Index, error) {
 		db.Close()
 		return nil, fmt.Errorf("event index %s has schema %d, newer than this palisade (%d)", path, v, schemaVersion)
 	}
-	if v != 0 && v < schemaVersion {
+	// Schema 5 only added tables: a schema 4 file is upgraded in place.
+	if v != 0 && v < 4 {
 		db.Close()
 		return nil, fmt.Errorf("event index %s has the old schema %d: delete it and run palisade events index again", path, v)
 	}
@@ -176,16 +198,30 @@ func (ix *Index) AddRecords(ctx context.Context, recs []Record) (int, error) {
 		return 0, fmt.Errorf("index events: %w", err)
 	}
 	defer tx.Rollback()
+	added, newNames, err := ix.addRecords(ctx, tx, recs)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("index events: %w", err)
+	}
+	ix.cacheNames(newNames)
+	return added, nil
+}
+
+// addRecords inserts records inside tx and returns how many were new and
+// the dictionary names it inserted (to cache once tx commits).
+func (ix *Index) addRecords(ctx context.Context, tx *sql.Tx, recs []Record) (int, map[string]int64, error) {
 	insRaw, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO raws (event_id, raw) VALUES (?, ?)`)
 	if err != nil {
-		return 0, fmt.Errorf("index events: %w", err)
+		return 0, nil, fmt.Errorf("index events: %w", err)
 	}
 	defer insRaw.Close()
 	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO events
 		(event_id, principal_id, key_id, at, account, region, source, name, error_code, source_ip, raw_seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
-		return 0, fmt.Errorf("index events: %w", err)
+		return 0, nil, fmt.Errorf("index events: %w", err)
 	}
 	defer ins.Close()
 	added := 0
@@ -196,43 +232,190 @@ func (ix *Index) AddRecords(ctx context.Context, recs []Record) (int, error) {
 		}
 		res, err := insRaw.ExecContext(ctx, r.EventID, r.Raw)
 		if err != nil {
-			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
+			return 0, nil, fmt.Errorf("index event %s: %w", r.EventID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue // stored before
 		}
 		seq, err := res.LastInsertId()
 		if err != nil {
-			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
+			return 0, nil, fmt.Errorf("index event %s: %w", r.EventID, err)
 		}
 		pid, err := ix.nameID(ctx, tx, r.Principal, newNames)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		var kid any
 		if r.AccessKeyID != "" {
 			id, err := ix.nameID(ctx, tx, r.AccessKeyID, newNames)
 			if err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			kid = id
 		}
 		if _, err := ins.ExecContext(ctx, r.EventID, pid, kid, r.Time.UnixNano(), r.Account, r.Region,
 			r.Source, r.Name, r.ErrorCode, r.SourceIP, seq); err != nil {
-			return 0, fmt.Errorf("index event %s: %w", r.EventID, err)
+			return 0, nil, fmt.Errorf("index event %s: %w", r.EventID, err)
 		}
 		added++
 	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("index events: %w", err)
-	}
+	return added, newNames, nil
+}
+
+// cacheNames adds committed dictionary names to the cache.
+func (ix *Index) cacheNames(newNames map[string]int64) {
 	if len(ix.names)+len(newNames) > maxCachedNames {
 		ix.names = map[string]int64{}
 	}
 	for k, v := range newNames {
 		ix.names[k] = v
 	}
+}
+
+// PendingAlert is an alert in the outbox: its stable id and its JSON.
+type PendingAlert struct {
+	ID   string
+	JSON []byte
+}
+
+// Batch is what live ingest commits for one input batch, all or nothing:
+// the batch's new events, the alerts they raised (pending delivery) and
+// the correlation state after them.
+type Batch struct {
+	Events []*event.Event
+	Alerts []PendingAlert
+	// State maps a rule key to its correlation state (JSON); an empty
+	// value deletes the rule's row.
+	State map[string]string
+}
+
+// Commit writes a batch in one transaction. An alert whose id is already
+// in the outbox (delivered or not) is not added again; Commit returns the
+// ids of the alerts it added.
+func (ix *Index) Commit(ctx context.Context, b Batch) ([]string, error) {
+	recs := make([]Record, 0, len(b.Events))
+	for _, ev := range b.Events {
+		recs = append(recs, FromEvent(ev))
+	}
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("commit batch: %w", err)
+	}
+	defer tx.Rollback()
+	_, newNames, err := ix.addRecords(ctx, tx, recs)
+	if err != nil {
+		return nil, err
+	}
+	var added []string
+	for _, a := range b.Alerts {
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alerts (id, alert) VALUES (?, ?)`, a.ID, string(a.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("commit alert %s: %w", a.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			added = append(added, a.ID)
+		}
+	}
+	for rule, st := range b.State {
+		if st == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM correlation_state WHERE rule = ?`, rule)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO correlation_state (rule, state) VALUES (?, ?)
+				ON CONFLICT (rule) DO UPDATE SET state = excluded.state`, rule, st)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("commit correlation state of %s: %w", rule, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit batch: %w", err)
+	}
+	ix.cacheNames(newNames)
 	return added, nil
+}
+
+// Pending returns the alerts not yet marked delivered, oldest first.
+func (ix *Index) Pending(ctx context.Context) ([]PendingAlert, error) {
+	rows, err := ix.db.QueryContext(ctx, `SELECT id, alert FROM alerts WHERE delivered_at IS NULL ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("pending alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []PendingAlert
+	for rows.Next() {
+		var p PendingAlert
+		var js string
+		if err := rows.Scan(&p.ID, &js); err != nil {
+			return nil, fmt.Errorf("pending alerts: %w", err)
+		}
+		p.JSON = []byte(js)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending alerts: %w", err)
+	}
+	return out, nil
+}
+
+// MarkDelivered records that the alerts with these ids were delivered.
+func (ix *Index) MarkDelivered(ctx context.Context, ids []string, at time.Time) error {
+	tx, err := ix.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mark alerts delivered: %w", err)
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL`, at.UnixNano(), id); err != nil {
+			return fmt.Errorf("mark alert %s delivered: %w", id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mark alerts delivered: %w", err)
+	}
+	return nil
+}
+
+// CorrelationState returns the saved correlation state of every rule.
+func (ix *Index) CorrelationState(ctx context.Context) (map[string]string, error) {
+	rows, err := ix.db.QueryContext(ctx, `SELECT rule, state FROM correlation_state`)
+	if err != nil {
+		return nil, fmt.Errorf("correlation state: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var rule, st string
+		if err := rows.Scan(&rule, &st); err != nil {
+			return nil, fmt.Errorf("correlation state: %w", err)
+		}
+		out[rule] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("correlation state: %w", err)
+	}
+	return out, nil
+}
+
+// ObjectSeen reports whether the S3 object bucket/key with this ETag was
+// read before (MarkObject).
+func (ix *Index) ObjectSeen(ctx context.Context, bucket, key, etag string) (bool, error) {
+	var one int
+	err := ix.db.QueryRowContext(ctx, `SELECT 1 FROM s3_objects WHERE bucket = ? AND key = ? AND etag = ?`, bucket, key, etag).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("s3://%s/%s: look up: %w", bucket, key, err)
+	}
+	return true, nil
+}
+
+// MarkObject records that the S3 object bucket/key with this ETag was read.
+func (ix *Index) MarkObject(ctx context.Context, bucket, key, etag string) error {
+	if _, err := ix.db.ExecContext(ctx, `INSERT OR IGNORE INTO s3_objects (bucket, key, etag) VALUES (?, ?, ?)`, bucket, key, etag); err != nil {
+		return fmt.Errorf("s3://%s/%s: mark read: %w", bucket, key, err)
+	}
+	return nil
 }
 
 // nameID returns the dictionary id of name, inserting it inside tx when new.
