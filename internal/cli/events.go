@@ -510,6 +510,9 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 	}
 	for _, t := range targets {
 		src := &ingest.S3Source{Client: s3c, Bucket: t.bucket, Prefix: t.prefix, State: state, Now: a.Now}
+		if p.Index != nil {
+			src.Seen = p.Index // look back a day for late objects; read each once
+		}
 		st, errs := src.Run(ctx, p.Handle)
 		report("s3://"+t.bucket+"/"+t.prefix, st, errs)
 	}

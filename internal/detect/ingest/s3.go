@@ -48,8 +48,10 @@ const maxDiscoverDepth = 6
 // S3Source reads CloudTrail log objects from a bucket in the CloudTrail
 // key layout, organization trail (AWSLogs/<org-id>/<account>/CloudTrail/<region>/YYYY/MM/DD/)
 // or not (AWSLogs/<account>/CloudTrail/<region>/...). Within one
-// account/region folder keys sort by delivery time, so the last key read
-// per folder is all the state a rerun needs to read only new objects.
+// account/region folder keys sort by date, and the state keeps the last key
+// read per folder. Without Seen a rerun lists only the keys after it; with
+// Seen it lists again from the day before (LookBack) and skips objects
+// already read, so an object that lands late is read too.
 type S3Source struct {
 	Client *s3.Client
 	Bucket string
@@ -60,6 +62,43 @@ type S3Source struct {
 	MaxRecordBytes int
 	// Now stamps ingest times (time.Now when nil).
 	Now func() time.Time
+	// Seen, when set, remembers every object read (key and ETag). Each run
+	// then lists a look-back window before the last key of each folder
+	// instead of only the keys after it, so an object delivered late (its
+	// key sorting before one already read) is still read, and an object
+	// already read is not fetched again.
+	Seen ObjectLog
+	// LookBack is how far before the day of the last key read each run
+	// lists again when Seen is set (DefaultLookBack when zero): the
+	// previous day's folder by default.
+	LookBack time.Duration
+}
+
+// ObjectLog records which S3 objects (key and ETag) were read; the event
+// index implements it.
+type ObjectLog interface {
+	ObjectSeen(ctx context.Context, bucket, key, etag string) (bool, error)
+	MarkObject(ctx context.Context, bucket, key, etag string) error
+}
+
+// DefaultLookBack is the look-back window of S3Source.LookBack.
+const DefaultLookBack = 24 * time.Hour
+
+// lookBackStart returns the StartAfter key that re-lists a leaf from the
+// day folder lookBack before the day of last (CloudTrail keys put
+// YYYY/MM/DD/ right after the region folder); "" lists the whole leaf, and
+// last itself is returned when its day cannot be read.
+func lookBackStart(leaf, last string, lookBack time.Duration) string {
+	rest, ok := strings.CutPrefix(last, leaf)
+	if !ok || len(rest) < len("2006/01/02") {
+		return last
+	}
+	day, err := time.Parse("2006/01/02", rest[:len("2006/01/02")])
+	if err != nil {
+		return last
+	}
+	from := day.Add(-lookBack).Truncate(24 * time.Hour)
+	return leaf + from.Format("2006/01/02") // sorts before every key of that day
 }
 
 // ParseS3URL splits s3://bucket/prefix.
@@ -147,8 +186,17 @@ func logObject(key string) bool {
 func (s *S3Source) readLeaf(ctx context.Context, leaf string, handle Handler) (st Stats, errs []error) {
 	stateKey := s.Bucket + "/" + leaf
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(leaf)}
-	if last := s.State.S3[stateKey]; last != "" {
-		in.StartAfter = aws.String(last)
+	last := s.State.S3[stateKey]
+	if last != "" {
+		start := last
+		if s.Seen != nil {
+			lb := s.LookBack
+			if lb <= 0 {
+				lb = DefaultLookBack
+			}
+			start = lookBackStart(leaf, last, lb)
+		}
+		in.StartAfter = aws.String(start)
 	}
 	p := s3.NewListObjectsV2Paginator(s.Client, in)
 	for p.HasMorePages() {
@@ -157,14 +205,31 @@ func (s *S3Source) readLeaf(ctx context.Context, leaf string, handle Handler) (s
 			return st, append(errs, fmt.Errorf("s3://%s/%s: list: %w", s.Bucket, leaf, err))
 		}
 		for _, obj := range page.Contents {
-			key := aws.ToString(obj.Key)
+			key, etag := aws.ToString(obj.Key), aws.ToString(obj.ETag)
 			if logObject(key) {
+				if s.Seen != nil {
+					seen, err := s.Seen.ObjectSeen(ctx, s.Bucket, key, etag)
+					if err != nil {
+						return st, append(errs, err)
+					}
+					if seen {
+						continue
+					}
+				}
 				ost, recErrs, err := readObject(ctx, s.Client, ObjectRef{s.Bucket, key}, s.MaxRecordBytes, s.Now, handle)
 				st.add(ost)
 				errs = append(errs, recErrs...)
 				if err != nil {
 					return st, append(errs, err)
 				}
+				if s.Seen != nil {
+					if err := s.Seen.MarkObject(ctx, s.Bucket, key, etag); err != nil {
+						return st, append(errs, err)
+					}
+				}
+			}
+			if key <= s.State.S3[stateKey] {
+				continue // a late object inside the look-back window
 			}
 			s.State.S3[stateKey] = key
 			if err := s.State.Save(); err != nil {
