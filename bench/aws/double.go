@@ -142,7 +142,7 @@ func (d *orgDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.ec2(w, action)
 	case service == "iam":
 		d.iam(w, action, account)
-	case service == "rds" || service == "sns" || service == "elasticloadbalancing":
+	case service == "rds" || service == "sns" || service == "elasticloadbalancing" || service == "elasticache" || service == "redshift":
 		// Query protocol: an empty result of the action.
 		w.Header().Set("Content-Type", "text/xml")
 		fmt.Fprintf(w, `<%sResponse><%sResult></%sResult></%sResponse>`, action, action, action, action)
@@ -163,6 +163,9 @@ func (d *orgDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case service == "guardduty":
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"detectorIds":[]}`)
+	case service == "elasticfilesystem":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"FileSystems":[]}`)
 	case service == "access-analyzer":
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"analyzers":[]}`)
@@ -180,7 +183,7 @@ func (d *orgDouble) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // restJSON are the REST JSON services, which throttle with a JSON body.
-var restJSON = map[string]bool{"guardduty": true, "access-analyzer": true, "backup": true, "lambda": true, "eks": true, "es": true, "apigateway": true, "securityhub": true}
+var restJSON = map[string]bool{"elasticfilesystem": true, "guardduty": true, "access-analyzer": true, "backup": true, "lambda": true, "eks": true, "es": true, "apigateway": true, "securityhub": true}
 
 func (d *orgDouble) sts(w http.ResponseWriter, action string, form url.Values) {
 	w.Header().Set("Content-Type", "text/xml")
