@@ -239,22 +239,7 @@ func runAWSAudit(ctx context.Context, a *App, g *globalFlags, f *awsFlags) error
 	if progress != nil {
 		fmt.Fprintf(progress, "palisade: audited %d account(s), %d finding(s), %d part(s) skipped\n", len(res.Accounts), len(findings), len(res.Errors))
 	}
-	ropts := report.Options{Color: f.output == "" && a.IsTerminal(a.Stdout) && a.Getenv("NO_COLOR") == ""}
-	if err := writeReport(a, f.format, f.output, rep, ropts); err != nil {
-		return err
-	}
-	if failSeverity != nil {
-		n := 0
-		for _, fd := range rep.Findings {
-			if fd.IsOpen() && fd.Severity >= *failSeverity {
-				n++
-			}
-		}
-		if n > 0 {
-			return &exitError{code: ExitFindings, msg: fmt.Sprintf("%d open finding(s) at or above %s", n, failSeverity)}
-		}
-	}
-	return nil
+	return reportAndGate(a, f.format, f.output, rep, failSeverity)
 }
 
 // sdkConfig is the AWS SDK configuration.

@@ -292,20 +292,28 @@ func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path str
 			return err
 		}
 	}
-	opts := report.Options{Color: f.output == "" && a.IsTerminal(a.Stdout) && a.Getenv("NO_COLOR") == ""}
-	if err := writeReport(a, f.format, f.output, rep, opts); err != nil {
+	return reportAndGate(a, f.format, f.output, rep, failSeverity)
+}
+
+// reportAndGate writes the report (colour only on a terminal without
+// NO_COLOR) and then applies --fail-on: exit 1 when an open finding is at or
+// above it. Accepted and false-positive findings never fail a build.
+func reportAndGate(a *App, format, output string, rep *report.Report, failOn *finding.Severity) error {
+	opts := report.Options{Color: output == "" && a.IsTerminal(a.Stdout) && a.Getenv("NO_COLOR") == ""}
+	if err := writeReport(a, format, output, rep, opts); err != nil {
 		return err
 	}
-	if failSeverity != nil {
-		n := 0
-		for _, fd := range rep.Findings {
-			if fd.IsOpen() && fd.Severity >= *failSeverity {
-				n++
-			}
+	if failOn == nil {
+		return nil
+	}
+	n := 0
+	for _, fd := range rep.Findings {
+		if fd.IsOpen() && fd.Severity >= *failOn {
+			n++
 		}
-		if n > 0 {
-			return &exitError{code: ExitFindings, msg: fmt.Sprintf("%d open finding(s) at or above %s", n, failSeverity)}
-		}
+	}
+	if n > 0 {
+		return &exitError{code: ExitFindings, msg: fmt.Sprintf("%d open finding(s) at or above %s", n, failOn)}
 	}
 	return nil
 }
