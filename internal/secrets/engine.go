@@ -342,25 +342,18 @@ func (e *Engine) resolve(raw []rawHit) []rawHit {
 		}
 		return raw[i].start < raw[j].start
 	})
-	kept := raw[:0:0]
+	// kept stays sorted by start and free of overlaps, so one binary search
+	// finds the only kept hit that could overlap a new one.
+	var kept []rawHit
 	for _, r := range raw {
-		overlaps := false
-		for _, k := range kept {
-			if r.start < k.end && k.start < r.end {
-				overlaps = true
-				break
-			}
+		i := sort.Search(len(kept), func(i int) bool { return kept[i].start >= r.end })
+		if i > 0 && kept[i-1].end > r.start {
+			continue
 		}
-		if !overlaps {
-			kept = append(kept, r)
-		}
+		kept = append(kept, rawHit{})
+		copy(kept[i+1:], kept[i:])
+		kept[i] = r
 	}
-	sort.Slice(kept, func(i, j int) bool {
-		if kept[i].start != kept[j].start {
-			return kept[i].start < kept[j].start
-		}
-		return kept[i].det < kept[j].det
-	})
 	return kept
 }
 

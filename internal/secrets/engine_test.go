@@ -156,3 +156,32 @@ func TestBaselineRoundTripAndSuppression(t *testing.T) {
 		t.Errorf("bad baseline error %v, want one naming b.txt:1", err)
 	}
 }
+
+func TestResolveKeepsTheMostSpecificOfOverlappingHits(t *testing.T) {
+	e := New(Options{HashKey: testKey})
+	raw := []rawHit{
+		{det: 5, start: 10, end: 30}, // generic-ish, outranked
+		{det: 1, start: 12, end: 20}, // specific, kept
+		{det: 3, start: 25, end: 40}, // overlaps only the outranked hit: kept
+		{det: 2, start: 19, end: 26}, // overlaps both kept hits: dropped
+		{det: 4, start: 40, end: 41}, // touches but does not overlap: kept
+	}
+	got := e.resolve(raw)
+	want := []int32{1, 3, 4}
+	if len(got) != len(want) {
+		t.Fatalf("kept %+v, want detectors %v", got, want)
+	}
+	for i, h := range got {
+		if h.det != want[i] || (i > 0 && got[i-1].start >= h.start) {
+			t.Fatalf("kept %+v, want detectors %v in position order", got, want)
+		}
+	}
+	// Many hits stay fast: thousands of disjoint hits resolve in one pass.
+	var many []rawHit
+	for i := 0; i < 20000; i++ {
+		many = append(many, rawHit{det: int32(i % 7), start: i * 10, end: i*10 + 5})
+	}
+	if n := len(e.resolve(many)); n != 20000 {
+		t.Fatalf("kept %d of 20000 disjoint hits", n)
+	}
+}
