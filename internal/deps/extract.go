@@ -25,7 +25,6 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/golang/gomod"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/haskell/stacklock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/java/gradlelockfile"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/java/pomxml"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/bunlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
@@ -118,7 +117,7 @@ func newExtractors() ([]filesystem.Extractor, error) {
 		gomod.New,
 		packagelockjson.New, pnpmlock.New, yarnlock.New, bunlock.New,
 		requirements.New, poetrylock.New, pipfilelock.New, pdmlock.New, uvlock.New, pylock.New,
-		pomxml.New, gradlelockfile.New,
+		newPomExtractor, gradlelockfile.New,
 		cargolock.New,
 		gemfilelock.New,
 		composerlock.New,
@@ -329,7 +328,7 @@ func extractFile(ctx context.Context, fsys scalibrfs.FS, root string, j job, opt
 		if !keep {
 			continue
 		}
-		if j.ex.Name() == pomxml.Name {
+		if j.ex.Name() == pomName {
 			// pom.xml lists only what the project declares.
 			pkg.Relation = RelationDirect
 		}

@@ -22,6 +22,7 @@ func FuzzExtract(f *testing.F) {
 	} {
 		f.Add(uint8(i), []byte(body))
 	}
+	f.Add(uint8(9), []byte(pomHead+"  <parent><groupId>g</groupId><artifactId>p</artifactId><version>1</version></parent>\n  <properties><v>1.0</v></properties>\n  <dependencies><dependency><groupId>g</groupId><artifactId>a</artifactId><version>${v}</version></dependency></dependencies>\n</project>\n"))
 	{
 		root := os.Getenv("PALISADE_CORPORA")
 		base := filepath.Join("..", "..", "..", "shared", "corpora", "osv", "projects")
