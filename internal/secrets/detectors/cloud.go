@@ -132,7 +132,9 @@ func cloudDetectors() []Detector {
 			// API keys are "AIza" and 35 characters of [0-9A-Za-z_-].
 			Keywords: []string{"aiza"},
 			Pattern:  `\b(AIza[0-9A-Za-z_\-]{35})(?:[^0-9A-Za-z_\-]|$)`,
-			Check:    notPlaceholder,
+			Check: func(s string) bool {
+				return notPlaceholder(s) && !firebaseSDKTestKey(s)
+			},
 			Remediation: "Delete or regenerate the key in the Google Cloud console (APIs & Services > " +
 				"Credentials) and restrict new keys by API and referrer.",
 			TruePositives: []string{
@@ -145,6 +147,7 @@ func cloudDetectors() []Detector {
 				`apiKey: "AIzaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`,
 				`AIZASYCO2CXRMC9ELSKLHLHRMBSWDEVEDZTLO2O`,
 				`AIzaSyabcdefghijklmnopqrstuvwxyz1234567`,
+				`const String KEY = "AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g";`, // Firebase SDK test key
 				`GWw4hjABFzZCGiRpmlDyDdo87Jn9BN9THUA47muVRNunLxsa82tMAdvmrhOqNkRKiYMEAFbTJAIzaTesb6Tscfcni8vIpWZqNCXF`,
 			},
 		},
@@ -681,4 +684,27 @@ func doToken(id, title, prefix, remediation string) Detector {
 			strings.ToUpper(prefix) + `59F96015176599F5441F4E8B43AB7A174C86419A20DD7B0487AEFB5FFFA4A62F`,
 		},
 	}
+}
+
+// firebaseSDKTestKey reports the Google API keys that Firebase's own SDKs
+// publish in their tests (firebase-android-sdk, firebase-js-sdk,
+// flutterfire): they sit in every vendored copy of those SDKs, belong to
+// Google's test projects, and are nobody's leak. Each value here was found
+// in one of those SDKs' sources; gitleaks allowlists four more that were not.
+func firebaseSDKTestKey(s string) bool {
+	switch s {
+	case "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs",
+		"AIzaSyCkEhVjf3pduRDt6d1yKOMitrUEke8agEM",
+		"AIzaSyDMAScliyLx7F0NPDEJi1QmyCgHIAODrlU",
+		"AIzaSyD3asb-2pEZVqMkmL6M9N6nHZRR_znhrh0",
+		"AIzaSyAdOS2zB6NCsk1pCdZ4-P6GBdi_UUPwX7c",
+		"AIzaSyASWm6HmTMdYWpgMnjRBjxcQ9CKctWmLd4",
+		"AIzaSyANUvH9H9BsUccjsu2pCmEkOPjjaXeDQgY",
+		"AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM",
+		"AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ",
+		"AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g",
+		"AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU":
+		return true
+	}
+	return false
 }

@@ -219,9 +219,22 @@ func headerValueOK(v string) bool {
 }
 
 // k8sDataOK checks the data block of a Kubernetes Secret: at least one
-// value must be base64 of five or more bytes that is not a template.
+// value must be base64 of five or more bytes that is not a template. Only
+// values count (the text after "key:", or a block scalar's lines): a key
+// name such as "decodingStrategy" is valid base64 too.
 func k8sDataOK(block string) bool {
-	for _, v := range k8sValueRe.FindAllString(block, -1) {
+	for _, line := range strings.Split(block, "\n") {
+		v := strings.TrimSpace(line)
+		if strings.HasPrefix(v, "#") {
+			continue
+		}
+		if _, after, ok := strings.Cut(v, ":"); ok {
+			v = strings.TrimSpace(after)
+		}
+		v = strings.Trim(v, `"'`)
+		if !k8sValueRe.MatchString(v) || k8sValueRe.FindString(v) != v {
+			continue
+		}
 		raw, err := base64.StdEncoding.DecodeString(v)
 		if err != nil || len(raw) < 5 {
 			continue
@@ -560,6 +573,8 @@ func keyDetectors() []Detector {
 				"apiVersion: v1\nkind: Secret\nmetadata:\n  name: registry-auth-data\ntype: Opaque\ndata:\n  htpasswd: \"\"\n",
 				"apiVersion: v1\nkind: secret\ndata:\n\textra: YmFyCg==\nmetadata:\n\tname: secret-sa-sample\n",
 				"apiVersion: v1\n data:\n \tpassword: {{ .Values.Password }}\n kind: secret\n",
+				// The data block of a ConfigMap next to a Secret: plain words, not base64.
+				"kind: Secret\nmetadata:\n  name: s\n---\nkind: ConfigMap\ndata:\n  decodingStrategy: None\n  key: secret/mysecret\n",
 			},
 		},
 	}
