@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 )
@@ -84,6 +85,28 @@ type Detector struct {
 	re       *regexp.Regexp
 	anchored *regexp.Regexp
 	group    int
+	// lazy, when set, compiles the pattern once on first use, safely from
+	// the engine's concurrent workers.
+	lazy *lazyCompile
+}
+
+// lazyCompile guards a detector's first compilation.
+type lazyCompile struct {
+	once sync.Once
+	err  error
+}
+
+// ready compiles the pattern if that has not happened yet and reports
+// whether the detector can run.
+func (d *Detector) ready() bool {
+	if d.lazy != nil {
+		d.lazy.once.Do(func() { d.lazy.err = d.Compile() })
+		return d.lazy.err == nil
+	}
+	if d.re == nil {
+		return d.Compile() == nil
+	}
+	return true
 }
 
 // Match is one secret a detector found in a text.
@@ -120,10 +143,8 @@ func (d *Detector) Compile() error {
 // at Keywords (the engine has used them to choose text); a KeyAnchored one
 // tries its pattern at the key name of each keyword in text.
 func (d *Detector) Find(text []byte) []Match {
-	if d.re == nil {
-		if err := d.Compile(); err != nil {
-			return nil
-		}
+	if !d.ready() {
+		return nil
 	}
 	if d.KeyAnchored {
 		return d.findKeyed(text)
@@ -246,6 +267,9 @@ func LineEnd(text []byte, pos, lines int) int { return lineEnd(text, pos, lines)
 // FindAt tries a KeyAnchored detector's pattern at key, the start of a key
 // name, reading no further than end.
 func (d *Detector) FindAt(text []byte, key, end int) (Match, bool) {
+	if !d.ready() {
+		return Match{}, false
+	}
 	if len(d.RejectKeyWords) > 0 {
 		ke := key
 		for ke < end && isKeyByte(text[ke]) {

@@ -80,3 +80,14 @@ func TestProviderBreadth(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPatternCompiles compiles each built-in pattern: All compiles
+// lazily, so without this a broken pattern would surface in a user's scan.
+func TestEveryPatternCompiles(t *testing.T) {
+	for _, d := range All() {
+		c := *d
+		if err := c.Compile(); err != nil {
+			t.Errorf("%s: %v", d.ID, err)
+		}
+	}
+}
