@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -46,20 +47,67 @@ const uuidLower = `[a-z0-9]{8}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{12}`
 // uuidHex is a UUID in canonical hex form, either case.
 const uuidHex = `[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}`
 
-// leftEdge and rightEdge are what may stand right before and after a
-// long-tail token: not a character that could continue it (letters, digits,
-// _ + - and characters that only occur inside mangled values: ? $ %), so a
-// longer or differently-built value is never cut down to the documented
-// length. A dot may end a sentence after a token but not start one.
-const (
-	leftEdge  = `[^A-Za-z0-9_+\-?$%.]`
-	rightEdge = `[^A-Za-z0-9_+\-?$%]`
-)
+// quotes are the characters that open a quoted value. A token right after
+// a quote and "=" ('=abc...') is glued to the "=": the quoted value is
+// "=abc...", one character off the documented shape, not a key.
+const quotes = "'\"`"
 
 // keywordReach is how many characters may separate the end of a keyword
 // from the token ("adzuna_api_key = '", "Adzuna API\n  KEY=", "<id>adzuna</id>
 // <secret>"). Farther than this the name and the value are unrelated.
 const keywordReach = 40
+
+// tokenEdges returns what may stand right before a token (edge, or an "="
+// when ahead of it is not a quote) and right after it. Neither may be a
+// character that could continue the token: letters, digits, _ + -, the
+// characters that only occur inside mangled values (? $ %) and the
+// punctuation of the token's own character classes ("/" and "=" of a
+// base64 key), so a longer or differently-built value is never cut down to
+// the documented length. A dot may end a sentence after a token but not
+// start one; an "=" starts a value (KEY=value) unless a quote opens the
+// value right before it.
+func tokenEdges(token string) (edge, right string) {
+	extra := tokenPunct(token)
+	edge = fmt.Sprintf(`[^A-Za-z0-9_+\-?$%%.=%s]`, extra)
+	right = fmt.Sprintf(`(?:$|[^A-Za-z0-9_+\-?$%%%s])`, extra)
+	return edge, right
+}
+
+// tokenPunct lists, escaped for a character class, the ASCII punctuation
+// other than . _ + - that the token's expression can match.
+func tokenPunct(token string) string {
+	re, err := syntax.Parse(token, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	seen := map[rune]bool{}
+	var walk func(*syntax.Regexp)
+	walk = func(r *syntax.Regexp) {
+		switch r.Op {
+		case syntax.OpCharClass:
+			for i := 0; i+1 < len(r.Rune); i += 2 {
+				for c := r.Rune[i]; c <= r.Rune[i+1] && c < 128; c++ {
+					seen[c] = true
+				}
+			}
+		case syntax.OpLiteral:
+			for _, c := range r.Rune {
+				seen[c] = true
+			}
+		}
+		for _, s := range r.Sub {
+			walk(s)
+		}
+	}
+	walk(re)
+	var b strings.Builder
+	for _, c := range `/=:~!@#&*,;|^` {
+		if seen[c] {
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	return b.String()
+}
 
 // longTailPattern builds a row's expression: a keyword (any case), at most
 // keywordReach characters of anything, then the token between edges. When
@@ -67,14 +115,17 @@ const keywordReach = 40
 // "xai-"), the token names its provider by itself and stands alone.
 func longTailPattern(keywords, token string) string {
 	words := strings.Fields(keywords)
+	edge, right := tokenEdges(token)
 	if ownPrefix(words, token) {
-		return fmt.Sprintf(`(?:^|%s)(?P<secret>%s)(?:$|%s)`, leftEdge, token, rightEdge)
+		return fmt.Sprintf(`(?:^|%s|(?:^|[^%s])=)(?P<secret>%s)%s`, edge, quotes, token, right)
 	}
 	for i, w := range words {
 		words[i] = regexp.QuoteMeta(w)
 	}
-	return fmt.Sprintf(`(?i:%s)(?s:.{0,%d}?)(?:^|%s)(?P<secret>%s)(?:$|%s)`,
-		strings.Join(words, "|"), keywordReach, leftEdge, token, rightEdge)
+	// Either an edge character, or an "=" right after the keyword or after
+	// anything that does not end in a quote.
+	return fmt.Sprintf(`(?i:%s)(?:(?s:.{0,%d}?)%s|(?:(?s:.{0,%d}?)[^%s])?=)(?P<secret>%s)%s`,
+		strings.Join(words, "|"), keywordReach, edge, keywordReach-1, quotes, token, right)
 }
 
 // ownPrefix reports whether the token's literal start is one of the
