@@ -124,7 +124,6 @@ func longTailRows() []longTail {
 		{"diffbot-api-key", "Diffbot", "diffbot", lower(32), 2, medium, `DIFFBOT_API_KEY=q9dvwh4p5hnniaiaaelqqnhgvp9alm06`, `DIFFBOT_API_KEY=7chgoldfgsqy8zw4cpe2dx13y1ldu4a`},
 		{"disqus-api-key", "Disqus", "disqus", alnum(64), 2, medium, `DISQUS_API_KEY=Tjb3GquIMF03D6OfshqiGbI3oyW0Fpwvqi1t5R8xpteLONbb24RtvNCqRtkyxoYf`, `DISQUS_API_KEY=RDLYghnHq2ctOPKF7FJS6AEbHwscDd78Fzauw9mfNbGJEw7pWkfzbxSyMgPNGcc`},
 		{"dronahq-api-key", "Dronahq", "dronahq", lower(50), 2, medium, `DRONAHQ_API_KEY=y27bjcwhf8kmfr30vjlwahe92gulvj3cnjge8yx5ful8j58uqt`, `DRONAHQ_API_KEY=o3r0t8okks4xyer4drtgfg5jud14n7le4itsh635iy9bwycq6`},
-		{"duo-api-key", "Duo Security", "duo_secret duo_skey duosecurity", alnum(40), 2, medium, `duo_secret token = "Xm4gi4piUfqygB18AIYTimzORZbgmKRw609xhTGO"`, `duo_secret token = "WvGR1mZeEgbcWJNG5KEjmlhnl1ks7RgLdi8RDeW"`},
 		{"duply-api-key", "Duply", "duply", uuidHex, 2, medium, `DUPLY_API_KEY=d4687570-5ab0-f785-560f-da4c60422df6`, `DUPLY_API_KEY=e457f60f-c439-da5b-1234-06fc690d6ad`},
 		{"dyspatch-api-key", "Dyspatch", "dyspatch", upper(52), 2, medium, `DYSPATCH_API_KEY=5EMX64AMNDU967KIXIWM939LVEU4MS48DDD3UELWYXE8N2939R74`, `DYSPATCH_API_KEY=JNJ76FZ1CD0IC9JQ60G310UZ7RD6MI9WMWCWXLT1NU88HR50VSO`},
 		{"easyinsight-api-key", "Easyinsight", "easyinsight", alnum(20), 2, medium, `EASYINSIGHT_API_KEY=DLJwTNPBAfshEjwlNl4Q`, `EASYINSIGHT_API_KEY=Wvo61oZp1lDjSRVLWqf`},

@@ -458,5 +458,30 @@ func saasOpsDetectors() []Detector {
 			TruePositives:  []string{`contentful_access_token: "CFPAT-ntU7m7Tkwpv-NUcVJy8XQRavpL4onJPjdhLAA9s6fzs"`},
 			FalsePositives: []string{`CFPAT-kACGIbMf3464h4gG4UTOXrhzhFFLge4jZXyP6Jbt`},
 		},
+		{
+			ID: "duo-api-key", Provider: "Duo Security", Title: "Duo Security API secret key", Severity: high,
+			// An Admin or Auth API application is an integration key (DI and
+			// 18 more), a 40-character secret key and the API hostname
+			// api-XXXXXXXX.duosecurity.com; the secret key is only a
+			// credential next to its hostname, so the hostname is the keyword
+			// and the secret key must sit within three lines of it.
+			Keywords:     []string{"duosecurity"},
+			Pattern:      `(?i:s(?:ecret)?_?key)["']?\s*[:=]\s*["']?(?P<secret>[a-zA-Z0-9]{40})(?:$|[^a-zA-Z0-9_+/=\-?$%])`,
+			Lines:        3,
+			LinesBefore:  3,
+			MinEntropy:   3,
+			Placeholders: true,
+			Remediation:  saasRotate("the Duo Admin Panel under Applications (reset the secret key of the application)"),
+			TruePositives: []string{
+				"DUO_HOST=api-4c8e2f1a.duosecurity.com\nDUO_IKEY=DIQ4N7VX2KM8RTW3HZ5C\nDUO_SKEY=Xm4gi4piUfqygB18AIYTimzORZbgmKRw609xhTGO",
+				"{\"skey\": \"Xm4gi4piUfqygB18AIYTimzORZbgmKRw609xhTGO\",\n \"host\": \"api-4c8e2f1a.duosecurity.com\"}",
+			},
+			// A secret key with no hostname near it is never looked at (the
+			// engine runs the pattern only around the keyword).
+			FalsePositives: []string{
+				"DUO_HOST=api-4c8e2f1a.duosecurity.com\nDUO_SKEY=WvGR1mZeEgbcWJNG5KEjmlhnl1ks7RgLdi8RDeW",
+				"DUO_HOST=api-4c8e2f1a.duosecurity.com\nDUO_SKEY=Xm4gi4piUfqygB18AIYTimzORZbgmKRw609xhTGO$2",
+			},
+		},
 	}
 }
