@@ -1,5 +1,6 @@
 // Package deps finds vulnerable dependencies: it extracts packages from the
-// lockfiles and manifests of a source tree with osv-scalibr's extractors,
+// lockfiles and manifests of a source tree with osv-scalibr's extractors
+// (and its own for Maven POMs, see pomExtractor),
 // marks them direct or transitive where the format (or the manifest beside
 // the lockfile) says, matches them against a local OSV database (see package
 // osvdb) with the same version semantics as osv-scanner, and reports one
