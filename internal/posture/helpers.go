@@ -28,3 +28,19 @@ func isTrue[T cloud.Resource](r T, a cloud.Bool, msg string) (cloud.Source, stri
 func isEmpty[T cloud.Resource](r T, a cloud.String, msg string) (cloud.Source, string, bool) {
 	return cloud.At(r.Base(), a), msg, a.Is("")
 }
+
+// allListeners returns every load balancer listener: those of application
+// and network load balancers, which are resources of their own, and those
+// of classic load balancers, which exist only inside their load balancer.
+func allListeners(s *cloud.State) []*cloud.Listener {
+	out := append([]*cloud.Listener(nil), s.Listeners...)
+	for _, lb := range s.LoadBalancers {
+		if !lb.Type.Is("classic") {
+			continue
+		}
+		for i := range lb.Listeners {
+			out = append(out, &lb.Listeners[i])
+		}
+	}
+	return out
+}

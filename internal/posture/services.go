@@ -150,10 +150,10 @@ func serviceRules() []Rule {
 		},
 		{
 			ID: "AWS-ELB-003", Title: "Load balancer listener uses plain HTTP", Severity: finding.High,
-			Rationale:   "HTTP listeners carry sessions and credentials in clear text unless they only redirect to HTTPS.",
+			Rationale:   "HTTP listeners carry sessions and credentials in clear text unless they only redirect to HTTPS (a classic load balancer cannot redirect).",
 			Remediation: Remediation{Text: "Serve HTTPS, and make HTTP listeners redirect.", Terraform: "default_action {\n  type = \"redirect\"\n  redirect {\n    port        = \"443\"\n    protocol    = \"HTTPS\"\n    status_code = \"HTTP_301\"\n  }\n}", CloudFormation: "DefaultActions:\n  - Type: redirect\n    RedirectConfig:\n      Protocol: HTTPS\n      Port: \"443\"\n      StatusCode: HTTP_301"},
 			Refs:        Refs{Checklist: stepNetwork, CWE: []string{"CWE-319"}},
-			Check: each(func(s *cloud.State) []*cloud.Listener { return s.Listeners }, func(l *cloud.Listener) (cloud.Source, string, bool) {
+			Check: each(allListeners, func(l *cloud.Listener) (cloud.Source, string, bool) {
 				return cloud.At(&l.Meta, l.Protocol), "listener serves plain HTTP", l.Protocol.Is("HTTP") && l.RedirectsToHTTPS.Is(false)
 			}),
 		},

@@ -239,6 +239,24 @@ func State(t *Template) *cloud.State {
 			}
 			lbs[r.LogicalID] = x
 			st.LoadBalancers = append(st.LoadBalancers, x)
+		case "AWS::ElasticLoadBalancing::LoadBalancer":
+			// A classic load balancer: its listeners live inside it.
+			x := &cloud.LoadBalancer{Meta: meta(r), Type: cloud.Default("classic"), Internal: cloud.Default(false),
+				AccessLogs: b(p, false, "AccessLoggingPolicy", "Enabled"), DropInvalidHeaders: cloud.Default(false), DeletionProtection: cloud.Default(false)}
+			if sc := p.Get("Scheme"); !sc.IsNull() {
+				if str, ok := sc.Str(); ok {
+					x.Internal = cloud.Known(str == "internal", sc.Src())
+				} else {
+					x.Internal = cloud.Unknown[bool](sc.Src())
+				}
+			}
+			for _, l := range p.Get("Listeners").Items() {
+				proto := s(l, "", "Protocol")
+				proto.Val = strings.ToUpper(proto.Val)
+				x.Listeners = append(x.Listeners, cloud.Listener{Meta: cloud.Meta{Type: "listener", Address: x.Address, Src: l.Src()},
+					Protocol: proto, SSLPolicy: cloud.Default(""), RedirectsToHTTPS: cloud.Default(false)})
+			}
+			st.LoadBalancers = append(st.LoadBalancers, x)
 		case "AWS::ElasticLoadBalancingV2::Listener":
 			x := &cloud.Listener{Meta: meta(r), LoadBalancerRef: s(p, "", "LoadBalancerArn"), Protocol: s(p, "HTTP", "Protocol"), SSLPolicy: s(p, "", "SslPolicy"), RedirectsToHTTPS: cloud.Default(false)}
 			for _, a := range p.Get("DefaultActions").Items() {

@@ -293,7 +293,9 @@ func State(rs []*Resource) *cloud.State {
 			if r.Type == "aws_elb" {
 				x.Type = cloud.Default("classic")
 				for _, l := range b.Get("listener").Items() {
-					x.Listeners = append(x.Listeners, cloud.Listener{Meta: cloud.Meta{Type: "listener", Address: r.Address, Src: l.Src()}, Protocol: strAt(l, "lb_protocol", ""), SSLPolicy: cloud.Default(""), RedirectsToHTTPS: cloud.Default(false)})
+					proto := strAt(l, "lb_protocol", "")
+					proto.Val = strings.ToUpper(proto.Val) // the provider accepts "http" and "HTTP"
+					x.Listeners = append(x.Listeners, cloud.Listener{Meta: cloud.Meta{Type: "listener", Address: r.Address, Src: l.Src()}, Protocol: proto, SSLPolicy: cloud.Default(""), RedirectsToHTTPS: cloud.Default(false)})
 				}
 			}
 			lbs.add(r, strAt(b, "name", ""), x)
