@@ -32,6 +32,12 @@ type Config struct {
 	RoleUnused time.Duration
 	// Now is the time the audit judges ages against.
 	Now time.Time
+
+	// orgIdentityCenter is set by Run when an account of the audited
+	// organization has an IAM Identity Center instance: member accounts
+	// do not see the organization's instance, so they must not be told
+	// it is missing.
+	orgIdentityCenter bool
 }
 
 // DefaultConfig returns CIS thresholds and a 90-day role window.
@@ -53,6 +59,11 @@ func Run(res *aws.Result, cfg Config) ([]finding.Finding, []string) {
 	for _, r := range posture.RulesFor(cfg.Posture) {
 		if !iacOnly[r.ID] {
 			rules = append(rules, r)
+		}
+	}
+	if res.Org != nil {
+		for _, acct := range res.Accounts {
+			cfg.orgIdentityCenter = cfg.orgIdentityCenter || len(acct.Evidence.IdentityCenter) > 0
 		}
 	}
 	for _, acct := range res.Accounts {

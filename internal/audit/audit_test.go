@@ -321,6 +321,21 @@ func TestConfigIdentityCenterBaselineAndManagementAccountRules(t *testing.T) {
 		t.Error("AWS-ACCT-022 not reported")
 	})
 
+	t.Run("a member account does not see the organization's Identity Center", func(t *testing.T) {
+		mgmt := hardened()
+		member := hardened()
+		member.ID = "444455556666"
+		member.Evidence.IdentityCenter = nil
+		org := &aws.Organization{ID: "o-1", ManagementAccountID: mgmt.ID}
+		if got := fired(&aws.Result{Org: org, Accounts: []*aws.Account{mgmt, member}}); slices.Contains(got, "AWS-ACCT-021 arn:aws:iam::444455556666:root") {
+			t.Errorf("AWS-ACCT-021 fired in a member account of an organization that uses Identity Center: %q", got)
+		}
+		mgmt.Evidence.IdentityCenter = nil
+		if got := fired(&aws.Result{Org: org, Accounts: []*aws.Account{mgmt, member}}); !slices.Contains(got, "AWS-ACCT-021 arn:aws:iam::444455556666:root") {
+			t.Errorf("AWS-ACCT-021 not reported when no account of the organization has Identity Center: %q", got)
+		}
+	})
+
 	t.Run("workloads in the management account", func(t *testing.T) {
 		mgmt := hardened()
 		mgmt.State.EC2Instances = []*cloud.EC2Instance{{}}

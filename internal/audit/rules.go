@@ -322,9 +322,9 @@ func AccountRules() []Rule {
 			ID: "AWS-ACCT-021", Title: "People sign in with IAM users and IAM Identity Center is not in use", Severity: finding.Medium,
 			Remediation: "Set up IAM Identity Center (from the Organization's management account) with your identity provider, give people permission sets, and delete the IAM users' console passwords.",
 			Checklist:   stepIAM,
-			Check: func(a *aws.Account, _ Config, report func(string, string)) {
-				if len(a.Evidence.ServiceRegions["sso-admin"]) == 0 || len(a.Evidence.IdentityCenter) > 0 {
-					return // not read, or in use
+			Check: func(a *aws.Account, cfg Config, report func(string, string)) {
+				if len(a.Evidence.ServiceRegions["sso-admin"]) == 0 || len(a.Evidence.IdentityCenter) > 0 || cfg.orgIdentityCenter {
+					return // not read, or in use here or in the organization
 				}
 				users := consoleUsers(a)
 				if len(users) == 0 {
