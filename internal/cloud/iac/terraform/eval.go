@@ -44,30 +44,55 @@ type scope struct {
 	// block of this module.
 	providerTags map[string]*tree.Value
 	ctx          *hcl.EvalContext
-	dirty        bool
+	// stale names the top-level variables of ctx ("var", "local",
+	// "module", "data" or a resource type) changed since it was built.
+	// Only those are rebuilt: rebuilding every object after each node made
+	// a module's evaluation quadratic in its resources.
+	stale map[string]bool
+}
+
+// touch marks a top-level variable of the evaluation context as changed.
+func (s *scope) touch(root string) {
+	if s.stale == nil {
+		s.stale = map[string]bool{}
+	}
+	s.stale[root] = true
 }
 
 func (s *scope) evalContext(e *evaluator) *hcl.EvalContext {
-	if s.ctx != nil && !s.dirty {
-		return s.ctx
+	if s.ctx == nil {
+		s.ctx = &hcl.EvalContext{Variables: map[string]cty.Value{
+			"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(s.m.dir), "root": cty.StringVal(e.root), "cwd": cty.StringVal(e.root)}),
+			"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")}),
+		}, Functions: e.funcs}
+		s.touch("var")
+		s.touch("local")
+		s.touch("module")
+		s.touch("data")
+		for t := range s.resources {
+			s.touch(t)
+		}
 	}
-	vars := map[string]cty.Value{
-		"var":       cty.ObjectVal(s.vars),
-		"local":     cty.ObjectVal(s.locals),
-		"module":    cty.ObjectVal(s.modules),
-		"path":      cty.ObjectVal(map[string]cty.Value{"module": cty.StringVal(s.m.dir), "root": cty.StringVal(e.root), "cwd": cty.StringVal(e.root)}),
-		"terraform": cty.ObjectVal(map[string]cty.Value{"workspace": cty.StringVal("default")}),
+	vars := s.ctx.Variables
+	for root := range s.stale {
+		switch root {
+		case "var":
+			vars[root] = cty.ObjectVal(s.vars)
+		case "local":
+			vars[root] = cty.ObjectVal(s.locals)
+		case "module":
+			vars[root] = cty.ObjectVal(s.modules)
+		case "data":
+			data := map[string]cty.Value{}
+			for t, byName := range s.data {
+				data[t] = cty.ObjectVal(byName)
+			}
+			vars[root] = cty.ObjectVal(data)
+		default:
+			vars[root] = cty.ObjectVal(s.resources[root])
+		}
 	}
-	data := map[string]cty.Value{}
-	for t, byName := range s.data {
-		data[t] = cty.ObjectVal(byName)
-	}
-	vars["data"] = cty.ObjectVal(data)
-	for t, byName := range s.resources {
-		vars[t] = cty.ObjectVal(byName)
-	}
-	s.ctx = &hcl.EvalContext{Variables: vars, Functions: e.funcs}
-	s.dirty = false
+	clear(s.stale)
 	return s.ctx
 }
 
@@ -175,6 +200,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		name, b := name, b
 		n := &node{key: "var." + name, file: m.bodyFile[b], line: b.DefRange().Start.Line}
 		n.eval = func() {
+			s.touch("var")
 			if v, ok := inputs[name]; ok {
 				s.vars[name] = v
 				return
@@ -188,7 +214,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 			}
 			s.vars[name] = cty.DynamicVal
 		}
-		n.fail = func() { s.vars[name] = cty.DynamicVal }
+		n.fail = func() { s.vars[name] = cty.DynamicVal; s.touch("var") }
 		add(n)
 	}
 	for name, a := range m.locals {
@@ -199,9 +225,9 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		n.eval = func() {
 			v, _ := a.Expr.Value(s.evalContext(e))
 			s.locals[name] = v
-			s.dirty = true
+			s.touch("local")
 		}
-		n.fail = func() { s.locals[name] = cty.DynamicVal; s.dirty = true }
+		n.fail = func() { s.locals[name] = cty.DynamicVal; s.touch("local") }
 		add(n)
 	}
 	for _, b := range m.providers {
@@ -255,9 +281,9 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 			out = append(out, rs...)
 			s.modules[name] = val
 			full = true
-			s.dirty = true
+			s.touch("module")
 		}
-		n.fail = func() { s.modules[name] = cty.DynamicVal; full = true; s.dirty = true }
+		n.fail = func() { s.modules[name] = cty.DynamicVal; full = true; s.touch("module") }
 		add(n)
 		e.addOutputNodes(s, b, prefix, key, depth, deps, &full, evaluated, add)
 	}
@@ -287,7 +313,11 @@ func (s *scope) setResource(mode, typ, name string, v cty.Value) {
 		target[typ] = map[string]cty.Value{}
 	}
 	target[typ][name] = v
-	s.dirty = true
+	if mode == "data" {
+		s.touch("data")
+	} else {
+		s.touch(typ)
+	}
 }
 
 // order returns node keys in dependency order. Nodes on a reference cycle

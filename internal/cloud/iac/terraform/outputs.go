@@ -154,7 +154,7 @@ func (e *evaluator) addOutputNodes(s *scope, b *hclsyntax.Block, prefix, key str
 			}
 			partial[out] = v
 			s.modules[name] = objectOf(partial)
-			s.dirty = true
+			s.touch("module")
 		}
 		n.fail = func() {
 			if *full {
@@ -162,7 +162,7 @@ func (e *evaluator) addOutputNodes(s *scope, b *hclsyntax.Block, prefix, key str
 			}
 			partial[out] = cty.DynamicVal
 			s.modules[name] = objectOf(partial)
-			s.dirty = true
+			s.touch("module")
 		}
 		add(n)
 	}
