@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/cloud/iac"
@@ -16,6 +17,16 @@ const iacVersion = "0.1.0"
 func runIaC(ctx context.Context, j *scanJob) error {
 	if j.stdin {
 		return usageErrorf("the iac scanner reads folders, not standard input")
+	}
+	if j.app.Getenv("GOGC") == "" {
+		// Evaluating Terraform makes much short-lived garbage (HCL tokens,
+		// cty objects) around a small live set, and the default target let
+		// the heap grow by the whole baseline of the binary before the
+		// first collection. A quarter of the live heap keeps a scan of
+		// terraform-aws-s3-bucket at 62 MB instead of 72 MB for about
+		// 0.1 s of CPU. Scanners run one after another, so this applies to
+		// this one only; the previous target comes back afterwards.
+		defer debug.SetGCPercent(debug.SetGCPercent(25))
 	}
 	vars := map[string]string{}
 	for _, kv := range j.flags.tfVars {
