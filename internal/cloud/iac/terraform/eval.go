@@ -29,6 +29,11 @@ type evaluator struct {
 	parsed   map[string]*module
 	funcs    map[string]function.Function
 	outVars  map[*module]map[string]map[string]bool
+	// deps caches each expression's dependency keys. Modules are shared by
+	// the evaluators of one LoadDirs call, and a module called from many
+	// places is evaluated many times; walking its expressions each time was
+	// a tenth of a scan's allocations.
+	deps map[hcl.Expression][]string
 }
 
 // scope is the evaluation state of one module instance.
@@ -143,23 +148,35 @@ func traversalKey(t hcl.Traversal) string {
 	return ""
 }
 
-func exprDeps(expr hcl.Expression, into map[string]bool) {
+// exprDeps adds the keys of the nodes expr refers to to into.
+func (e *evaluator) exprDeps(expr hcl.Expression, into map[string]bool) {
 	if expr == nil {
 		return
 	}
-	for _, t := range expr.Variables() {
-		if k := traversalKey(t); k != "" {
-			into[k] = true
+	keys, ok := e.deps[expr]
+	if !ok {
+		for _, t := range expr.Variables() {
+			if k := traversalKey(t); k != "" {
+				keys = append(keys, k)
+			}
 		}
+		if e.deps == nil {
+			e.deps = map[hcl.Expression][]string{}
+		}
+		e.deps[expr] = keys
+	}
+	for _, k := range keys {
+		into[k] = true
 	}
 }
 
-func bodyDeps(b *hclsyntax.Body, into map[string]bool) {
+// bodyDeps is exprDeps for every expression of a body, nested blocks too.
+func (e *evaluator) bodyDeps(b *hclsyntax.Body, into map[string]bool) {
 	for _, a := range b.Attributes {
-		exprDeps(a.Expr, into)
+		e.exprDeps(a.Expr, into)
 	}
 	for _, blk := range b.Blocks {
-		bodyDeps(blk.Body, into)
+		e.bodyDeps(blk.Body, into)
 	}
 }
 
@@ -220,7 +237,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 	for name, a := range m.locals {
 		name, a := name, a
 		deps := map[string]bool{}
-		exprDeps(a.Expr, deps)
+		e.exprDeps(a.Expr, deps)
 		n := &node{key: "local." + name, file: m.attrFile[a], line: a.SrcRange.Start.Line, deps: sortedKeys(deps)}
 		n.eval = func() {
 			v, _ := a.Expr.Value(s.evalContext(e))
@@ -234,7 +251,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		b := b
 		cfg := providerConfigName(b)
 		deps := map[string]bool{}
-		bodyDeps(b.Body, deps)
+		e.bodyDeps(b.Body, deps)
 		file := m.bodyFile[b]
 		n := &node{key: "provider." + cfg, file: file, line: b.DefRange().Start.Line, deps: sortedKeys(deps)}
 		n.eval = func() { s.providerTags[cfg] = e.defaultTags(s, b, file, prefix) }
@@ -253,7 +270,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 			mode = "data"
 		}
 		deps := map[string]bool{}
-		bodyDeps(b.Body, deps)
+		e.bodyDeps(b.Body, deps)
 		delete(deps, k)
 		deps["provider."+resourceProvider(b)] = true
 		file := m.bodyFile[b]
@@ -270,7 +287,7 @@ func (e *evaluator) evalModuleScope(m *module, prefix, key string, inputs map[st
 		b := b
 		name := b.Labels[0]
 		deps := map[string]bool{}
-		bodyDeps(b.Body, deps)
+		e.bodyDeps(b.Body, deps)
 		for _, pb := range m.providers {
 			deps["provider."+providerConfigName(pb)] = true // the call passes provider tags on
 		}
@@ -496,7 +513,7 @@ func (e *evaluator) evalBody(b *hclsyntax.Body, ctx *hcl.EvalContext, file, pref
 		obj[name] = v
 		tv := fromCty(v, file, a.SrcRange.Start.Line)
 		deps := map[string]bool{}
-		exprDeps(a.Expr, deps)
+		e.exprDeps(a.Expr, deps)
 		for _, d := range sortedKeys(deps) {
 			if !strings.HasPrefix(d, "var.") && !strings.HasPrefix(d, "local.") {
 				tv.Refs = append(tv.Refs, prefix+d)

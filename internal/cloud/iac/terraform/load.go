@@ -287,12 +287,13 @@ func LoadDirs(dirs []string, opts Options, problem func(path string, err error))
 		}
 	}
 	var out []*Resource
+	deps := map[hcl.Expression][]string{}
 	for _, d := range dirs {
 		m := mods[d]
 		if m == nil || called[d] {
 			continue
 		}
-		e := &evaluator{root: d, manifest: moduleManifest(d), problem: problem, parsed: mods}
+		e := &evaluator{root: d, manifest: moduleManifest(d), problem: problem, parsed: mods, deps: deps}
 		vars, err := rootVars(m, opts)
 		if err != nil {
 			problem(d, err)

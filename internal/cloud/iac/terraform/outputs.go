@@ -46,7 +46,7 @@ func (e *evaluator) outputVars(m *module) map[string]map[string]bool {
 	graph := map[string][]string{}
 	for name, a := range m.locals {
 		d := map[string]bool{}
-		exprDeps(a.Expr, d)
+		e.exprDeps(a.Expr, d)
 		graph["local."+name] = sortedKeys(d)
 	}
 	for _, b := range m.resources {
@@ -55,13 +55,13 @@ func (e *evaluator) outputVars(m *module) map[string]map[string]bool {
 			k = "data." + k
 		}
 		d := map[string]bool{}
-		bodyDeps(b.Body, d)
+		e.bodyDeps(b.Body, d)
 		delete(d, k)
 		graph[k] = sortedKeys(d)
 	}
 	for _, b := range m.calls {
 		d := map[string]bool{}
-		bodyDeps(b.Body, d)
+		e.bodyDeps(b.Body, d)
 		graph["module."+b.Labels[0]] = sortedKeys(d)
 	}
 	norm := func(k string) string {
@@ -90,7 +90,7 @@ func (e *evaluator) outputVars(m *module) map[string]map[string]bool {
 			}
 		}
 		d := map[string]bool{}
-		exprDeps(a.Expr, d)
+		e.exprDeps(a.Expr, d)
 		for k := range d {
 			walk(k)
 		}
@@ -128,7 +128,7 @@ func (e *evaluator) addOutputNodes(s *scope, b *hclsyntax.Block, prefix, key str
 		deps := map[string]bool{}
 		for v := range vars {
 			if a := b.Body.Attributes[v]; a != nil {
-				exprDeps(a.Expr, deps)
+				e.exprDeps(a.Expr, deps)
 			}
 		}
 		n := &node{key: "module." + name + "." + out, file: file, line: line, deps: sortedKeys(deps)}
