@@ -152,6 +152,7 @@ type scratch struct {
 	lastKey []int // per detector: the key name last tried by a KeyAnchored one
 	touched []int32
 	raw     []rawHit
+	buf     []byte // file contents, reused from file to file (readFile)
 }
 
 type rawHit struct {

@@ -144,7 +144,8 @@ func (e *Engine) scanFiles(ctx context.Context, paths []string, root string, sin
 }
 
 func (e *Engine) scanOneFile(sc *scratch, path, rel string, mu *sync.Mutex, st *Stats, sink Sink) {
-	data, err := e.readFile(path)
+	defer sc.releaseBuffer()
+	data, err := e.readFile(sc, path)
 	if err != nil {
 		mu.Lock()
 		sink.Problem(rel, err)
@@ -183,8 +184,11 @@ func (e *Engine) scanOneFile(sc *scratch, path, rel string, mu *sync.Mutex, st *
 
 func (e *Engine) isGeneric(id string) bool { return strings.HasPrefix(id, "generic") }
 
-// readFile reads a whole file up to the size limit.
-func (e *Engine) readFile(path string) ([]byte, error) {
+// readFile reads a whole file up to the size limit into the worker's
+// buffer, which the next file reuses: growing a fresh buffer for every file
+// (io.ReadAll) allocated about twice the bytes of the tree scanned. The
+// returned slice is valid until the next call with the same scratch.
+func (e *Engine) readFile(sc *scratch, path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -197,14 +201,42 @@ func (e *Engine) readFile(path string) ([]byte, error) {
 	if info.Size() > e.maxBytes {
 		return nil, fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, info.Size(), e.maxBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, e.maxBytes+1))
-	if err != nil {
-		return nil, err
+	// One byte more than the size shows a file that grew while read.
+	if want := int(info.Size()) + 1; cap(sc.buf) < want {
+		sc.buf = make([]byte, max(want, 64<<10))
 	}
-	if int64(len(data)) > e.maxBytes {
+	buf := sc.buf[:cap(sc.buf)]
+	n := 0
+	for {
+		if n == len(buf) {
+			if int64(n) > e.maxBytes {
+				return nil, fmt.Errorf("%w (grew past %d bytes while read)", ErrTooLarge, e.maxBytes)
+			}
+			grown := make([]byte, 2*len(buf))
+			copy(grown, buf[:n])
+			buf, sc.buf = grown, grown
+		}
+		m, err := f.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(n) > e.maxBytes {
 		return nil, fmt.Errorf("%w (grew past %d bytes while read)", ErrTooLarge, e.maxBytes)
 	}
-	return data, nil
+	return buf[:n], nil
+}
+
+// releaseBuffer drops a worker's read buffer after an unusually large file,
+// so one big file does not hold its size in memory for the rest of a scan.
+func (sc *scratch) releaseBuffer() {
+	if cap(sc.buf) > 4<<20 {
+		sc.buf = nil
+	}
 }
 
 // isBinary treats a NUL byte in the first 8 KB as the mark of a binary file,
