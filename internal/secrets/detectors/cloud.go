@@ -450,6 +450,43 @@ func cloudDetectors() []Detector {
 			},
 		},
 		{
+			ID: "cloudflare-scannable-global-api-key", Provider: "Cloudflare", Title: "Cloudflare global API key (cfk_)", Severity: critical,
+			// Cloudflare's scannable credentials (developers.cloudflare.com,
+			// "Token formats"): a prefix, 40 characters and a checksum, which
+			// is 8 hex characters. cfk_ is the global API key: full access.
+			Keywords:    []string{"cfk_"},
+			TokenStart:  true,
+			Pattern:     `\b(cfk_[A-Za-z0-9]{40}[a-f0-9]{8})\b`,
+			Check:       notPlaceholder,
+			Remediation: "Change the global API key under My Profile > API Tokens, check the audit log, and use scoped API tokens instead.",
+			TruePositives: []string{
+				`staging_key: "cfk_Qm7Rz2LpX9wKc4TyV8bNf3JhD6sGa1UeO5iYtPqW9d4c7b2a"`,
+				"CLOUDFLARE_API_KEY=cfk_Qm7Rz2LpX9wKc4TyV8bNf3JhD6sGa1UeO5iYtPqW9d4c7b2a\n",
+			},
+			FalsePositives: []string{
+				`cfk_Qm7Rz2LpX9wKc4TyV8bNf3JhD6sGa1UeO5iY`,                  // cut short
+				`cfk_Qm7Rz2LpX9wKc4TyV8bNf3JhD6sGa1UeO5iYtPqW9d4c7b2aEXTRA`, // longer
+			},
+		},
+		{
+			ID: "cloudflare-scannable-api-token", Provider: "Cloudflare", Title: "Cloudflare API token (cfut_ or cfat_)", Severity: high,
+			// The scannable user (cfut_) and account (cfat_) API tokens: the
+			// prefix, 40 characters and an 8-hex checksum.
+			Keywords:    []string{"cfut_", "cfat_"},
+			TokenStart:  true,
+			Pattern:     `\b(cf(?:ut|at)_[A-Za-z0-9]{40}[a-f0-9]{8})\b`,
+			Check:       notPlaceholder,
+			Remediation: "Roll or delete the token under My Profile > API Tokens (user tokens) or Manage Account > API Tokens (account tokens), and review the audit log.",
+			TruePositives: []string{
+				`token := "cfut_Hs8Kd2Wq7Lm4Zx9Cv3Bn6Tg1Yp5Rf0Ja8Ue2Io7Pe1f0a9b3"`,
+				`CF_ACCOUNT_TOKEN=cfat_Hs8Kd2Wq7Lm4Zx9Cv3Bn6Tg1Yp5Rf0Ja8Ue2Io7Pe1f0a9b3`,
+			},
+			FalsePositives: []string{
+				`token := "cfut_Hs8Kd2Wq7Lm4Zx9Cv3Bn6Tg1"`,                         // truncated
+				`token := "cfut_Hs8Kd2Wq7Lm4Zx9Cv3Bn6Tg1Yp5Rf0Ja8Ue2Io7Pe1f0a9bZ"`, // checksum not hex
+			},
+		},
+		{
 			ID: "cloudflare-origin-ca-key", Provider: "Cloudflare", Title: "Cloudflare Origin CA key", Severity: high,
 			// Origin CA keys are "v1.0-", 24 hex, "-", 146 hex.
 			Keywords:    []string{"v1.0-"},
