@@ -69,15 +69,19 @@ func vcsDetectors() []Detector {
 		},
 
 		// ---- GitLab ----
+		// Routable tokens (GitLab 17.7+) are the payload, a dot, a two-digit
+		// version, a dot and nine characters (".01.x8k2m0q7z"); some
+		// generators write them without the version.
 		gitlabToken("gitlab-pat", "GitLab personal, project or group access token", "glpat-",
-			`(?:[0-9A-Za-z_\-]{20}|[0-9A-Za-z_\-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})`,
-			[]string{`gitlab_token: glpat-i1o19csyk7x2omu9vmhu`, `GITLAB_TOKEN="glpat-lc9waf1uk1qkufmxkk0mm9fn0br.wccz4j5hv"`, `glpat-hellOworld380_testin`},
+			`(?:[0-9A-Za-z_\-]{20}|[0-9A-Za-z_\-]{27,300}\.(?:[0-9a-z]{9}|[0-9a-z]{2}\.[0-9a-z]{9}))`,
+			[]string{`gitlab_token: glpat-i1o19csyk7x2omu9vmhu`, `GITLAB_TOKEN="glpat-lc9waf1uk1qkufmxkk0mm9fn0br.wccz4j5hv"`, `glpat-hellOworld380_testin`,
+				`GITLAB_TOKEN=glpat-Jq8vT2mWx5Kz1Rb7Lc4Nf9Hd3Gp6Ys0Ua.01.1k7x3m9q2`},
 			[]string{`glpat-XXXXXXXXXXX-XXXXXXXX`, `glpat-hellOWorld380 testin`, `glpat_hellOworld380_testin`, `glpat-xxxxxxxx-xxxxxxxxxxxxxxxxxx.xxxxxxxxx`}),
 		gitlabToken("gitlab-deploy-token", "GitLab deploy token", "gldt-", `[0-9A-Za-z_\-]{20}`,
 			[]string{`gitlab_api_token = "gldt-z46vif7awyvb7mk98kem"`, `gldt-HwllOuhfw-wu0rlD_yep`},
 			[]string{`gldt-seems_too000Sshorty`}),
 		gitlabToken("gitlab-runner-authentication-token", "GitLab runner authentication token", "glrt-",
-			`(?:t\d_)?(?:[0-9A-Za-z_\-]{20}|[0-9A-Za-z_\-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7})`,
+			`(?:t\d_)?(?:[0-9A-Za-z_\-]{20}|[0-9A-Za-z_\-]{27,300}\.(?:[0-9a-z]{9}|[0-9a-z]{2}\.[0-9a-z]{9}))`,
 			[]string{`gitlabToken="glrt-omibcbvsbz61sqm8tfyi"`, `gitlabToken=glrt-t2_th4189lrfxv2mozcm3w0yrx5zqv.2k01cmvrf`},
 			[]string{`glrt-tx_xxxxxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxx`, `glrt-short`}),
 		gitlabToken("gitlab-cicd-job-token", "GitLab CI/CD job token", "glcbt-", `(?:[0-9a-z]{1,5}_)?[0-9A-Za-z_\-]{20}`,
