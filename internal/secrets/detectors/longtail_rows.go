@@ -385,7 +385,6 @@ func longTailRows() []longTail {
 		{"survicate-api-key", "Survicate", "survicate", lower(32), 2, medium, `SURVICATE_API_KEY=5fl84f72l19vvaix2fdttnk29dsa2iws`, `SURVICATE_API_KEY=pnaldm1sif4jeu3q04lwjvzgesb3s3d`},
 		{"swell-api-key", "Swell", "swell", alnum(32), 2, medium, `SWELL_API_KEY=hbb0idOvPULsVXHsafM0sbr1hapHRm6C`, `SWELL_API_KEY=My7ZpWNFMmrvpCs6b0SC79lm7GNbQag`},
 		{"swiftype-api-key", "Swiftype", "swiftype", `[a-zA-Z0-9_]{13}-[a-zA-Z0-9]{6}`, 2, medium, `SWIFTYPE_API_KEY=CGqiCRxIiISrG-GhTM4J`, `SWIFTYPE_API_KEY=76RCPGrDyFI0f-Kbd1w`},
-		{"tableau-api-key", "Tableau", "tableau", `[a-zA-Z0-9=]{57}`, 2, medium, `TABLEAU_API_KEY=5w0X7TaoKnLdCS7qs8O88shUHYAXCAORWln8K4RfaZzFOc12GD5OGkclF`, `TABLEAU_API_KEY=lHxMBQVCJMUbKu7xl41Ik67muhvKHpOdJcVqpuixc1Rf4yrBmfAoYQfJ`},
 		{"tailscale-api-key", "Tailscale", "tailscale tskey-", `tskey-[a-z]+-[a-zA-Z0-9]{6,}-[a-zA-Z0-9]{20,}`, 2, medium, `TAILSCALE_API_KEY=tskey-mjwurdgdnkredeipnbnmgvwp-FBSZyGXEgJV2kXLu-maw0kPwyLZHRyCKL1DwXLjETzufSFo`, `TAILSCALE_API_KEY=tskey-uilxnsbiczimhwgntcrfnqom-FholWNgRtG2jcSwK-kJFvFjC8WwZtgpYjnm3`},
 		{"tatumio-api-key", "Tatumio", "tatumio", lower(36), 2, medium, `TATUMIO_API_KEY=lmky5hgpco3jb2zub17omr36unj571z2cw31`, `TATUMIO_API_KEY=6raes0323jjmfuo0fgmcvc0snnktbinp1jl`},
 		{"taxjar-api-key", "Taxjar", "taxjar", lower(32), 2, medium, `TAXJAR_API_KEY=7e6e29wygo7z6jidx4w951li3smy5h99`, `TAXJAR_API_KEY=0jys87cac9pk25llmj2n32q5xcvpbbi`},

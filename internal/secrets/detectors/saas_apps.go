@@ -34,6 +34,27 @@ func saasAppDetectors() []Detector {
 			FalsePositives: []string{`p8e-c12cad4a1c60e67e2025e038405fb15`},
 		},
 		{
+			ID: "tableau-pat-secret", Provider: "Tableau", Title: "Tableau personal access token secret", Severity: high,
+			// A personal access token secret is base64 of 16 bytes ("...=="),
+			// a colon and 32 letters and digits. It is matched within three
+			// lines of the word Tableau (a variable name, or the server URL
+			// next to it).
+			Keywords:    []string{"tableau"},
+			Lines:       3,
+			LinesBefore: 3,
+			Pattern:     `(?:^|[^A-Za-z0-9+/])(?P<secret>[A-Za-z0-9+/]{22}==:[A-Za-z0-9]{32})(?:[^A-Za-z0-9]|$)`,
+			MinEntropy:  3.5,
+			Remediation: saasRotate("Tableau under My Account Settings > Personal Access Tokens (revoke, then create a new one)"),
+			TruePositives: []string{
+				"TABLEAU_PAT_SECRET=pR4X7wEWq6COQYkIrKdAzw==:5lOoXGsVXwGOaKqyIXTkUbTKsqHpwgS5",
+				"name ci-token\nqT2mL9vX4kB7nR1sY6dF0w==:Zc8Hj3Kp5Wq1Ln7Rt4Yv2Bx9Mf6Gd0Sa\nserver=https://prod-useast-a.online.tableau.com",
+			},
+			FalsePositives: []string{
+				"TABLEAU_PAT_SECRET=pR4X7wEWq6COQYkIrKdAzw==:5lOoXGsVXwGOaKqyIXTkUbTKsqHpwgS",   // 31 after the colon
+				"TABLEAU_PAT_SECRET=pR4X7wEWq6COQYkIrKdAzw==:5lOoXGsVXwGOaKqyIXTkUbTKsqHpwgS5Q", // 33
+			},
+		},
+		{
 			ID: "airtable-api-key", Provider: "Airtable", Title: "Airtable legacy API key", Severity: high,
 			Keywords: []string{"airtable"}, Pattern: saasNear(`[a-zA-Z0-9]{17}`, "airtable"), Lines: 1, MinEntropy: 3, Placeholders: true,
 			Remediation:    "Legacy API keys are retired: delete it under Account > API and move to personal access tokens kept in a secret manager.",
