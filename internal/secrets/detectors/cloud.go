@@ -193,6 +193,42 @@ func cloudDetectors() []Detector {
 
 		// ---- Azure ----
 		{
+			ID: "azure-service-bus-shared-access-key", Provider: "Azure", Title: "Azure Service Bus, Event Hubs or Relay shared access key", Severity: critical,
+			// Connection strings of Service Bus, Event Hubs, Relay and IoT Hub
+			// carry "SharedAccessKey=" and a 256-bit key in base64 (44
+			// characters ending in "=").
+			Keywords:    []string{"sharedaccesskey="},
+			Pattern:     `(?i:SharedAccessKey)=(?P<secret>[A-Za-z0-9+/]{43}=)(?:[^A-Za-z0-9+/=]|$)`,
+			MinEntropy:  4,
+			Check:       notPlaceholder,
+			Remediation: "Regenerate the key of that shared access policy (the namespace's Shared access policies page, or az servicebus namespace authorization-rule keys renew) and move clients to Microsoft Entra ID or managed identities.",
+			TruePositives: []string{
+				`"Endpoint=sb://acme-prod.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=ksnRH9ucAUsdMlHUvTCQCyEZDz/TddJ8HyS5SUkCnD8="`,
+			},
+			FalsePositives: []string{
+				`Endpoint=sb://acme-prod.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=<your-key>`,
+				`SharedAccessKey=ksnRH9ucAUsdMlHUvTCQCyEZDz/Tdd=`, // too short
+			},
+		},
+		{
+			ID: "gcp-oauth-refresh-token", Provider: "Google Cloud", Title: "Google OAuth refresh token", Severity: high,
+			// Google's long-lived OAuth refresh tokens start "1//0" and run to
+			// about a hundred URL-safe base64 characters (authorized_user
+			// credential files, gcloud and client library caches).
+			Keywords:     []string{"1//0"},
+			Pattern:      `(?:^|[^0-9A-Za-z_/])(?P<secret>1//0[0-9A-Za-z_\-]{60,200})(?:[^0-9A-Za-z_\-]|$)`,
+			MinEntropy:   4,
+			Placeholders: true,
+			Remediation:  "Revoke the grant (myaccount.google.com > Security > Third-party access, or the OAuth client's token revocation endpoint) and keep user credentials out of source control.",
+			TruePositives: []string{
+				`{"type": "authorized_user", "client_id": "1234.apps.googleusercontent.com", "refresh_token": "1//0jORS-6ilI8ihN5KXSc7Tvo-hBKqFYY-kv5ZJr3J1TWDtkwtDDb_xHKas1VOqg6YYZYn9ZhyiA4uoRgnatmUdjAWtGSU8po_799N"}`,
+			},
+			FalsePositives: []string{
+				`"refresh_token": "1//0xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"`,
+				`url := "file:///1//0abc"`,
+			},
+		},
+		{
 			ID: "azure-storage-account-key", Provider: "Azure", Title: "Azure storage or Cosmos DB account key in a connection string", Severity: critical,
 			// Account keys are 64 random bytes in base64: 86 characters and "==".
 			Keywords: []string{"accountkey", "account_key", "account-key"},

@@ -5,6 +5,21 @@ import "strings"
 func saasAIDetectors() []Detector {
 	return []Detector{
 		{
+			ID: "openrouter-api-key", Provider: "OpenRouter", Title: "OpenRouter API key", Severity: high,
+			// OpenRouter keys are "sk-or-v1-" and 64 hex characters.
+			Keywords:    []string{"sk-or-v1-"},
+			Pattern:     `\b(?P<secret>sk-or-v1-[0-9a-f]{64})\b`,
+			Check:       notPlaceholder,
+			Remediation: "Delete the key at openrouter.ai/keys, create a new one with a credit limit, and keep it in a secret manager.",
+			TruePositives: []string{
+				`OPENROUTER_API_KEY=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`,
+			},
+			FalsePositives: []string{
+				`OPENROUTER_API_KEY=sk-or-v1-your-key-here`,
+				`OPENROUTER_API_KEY=sk-or-v1-a4c123b1612dd272d1371c17149d439536b3216fdaeeb975729fae923d5a4fd`, // 63 hex
+			},
+		},
+		{
 			ID: "openai-api-key", Provider: "OpenAI", Title: "OpenAI API key (user, project or service account)", Severity: high,
 			// Every key format carries "T3BlbkFJ" (base64 of "OpenAI") in its middle.
 			Keywords:    []string{"t3blbkfj"},
