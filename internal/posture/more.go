@@ -452,7 +452,7 @@ func moreRules(cfg Config) []Rule {
 			"TracingEnabled: true",
 			Refs{Checklist: stepDetection},
 			each(func(s *cloud.State) []*cloud.APIGatewayStage { return s.APIGatewayStages }, func(g *cloud.APIGatewayStage) (cloud.Source, string, bool) {
-				return cloud.At(&g.Meta, g.XRayTracing), "stage tracing is disabled", (g.Type == "aws_api_gateway_stage" || g.Type == "AWS::ApiGateway::Stage") && g.XRayTracing.Is(false)
+				return cloud.At(&g.Meta, g.XRayTracing), "stage tracing is disabled", (g.Type == "aws_api_gateway_stage" || g.Type == "AWS::ApiGateway::Stage" || g.Type == "AWS::Serverless::Api") && g.XRayTracing.Is(false)
 			})),
 		// Lambda
 		rule("AWS-LMB-002", "Lambda permission lets any principal invoke the function", finding.Critical,

@@ -226,3 +226,69 @@ func TestStateMapsTemplatesIntoTheModel(t *testing.T) {
 		}
 	}
 }
+
+// TestSAMGlobals checks the SAM transform's Globals rules: the resource's
+// scalar wins, maps merge key by key, lists are the global items then the
+// resource's, and each value keeps the line it was written at.
+func TestSAMGlobals(t *testing.T) {
+	src := `Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.11
+    Tracing: Active
+    Layers:
+      - arn:aws:lambda:eu-west-1:111122223333:layer:common:1
+    Environment:
+      Variables:
+        LOG_LEVEL: info
+        REGION: eu-west-1
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Layers:
+        - arn:aws:lambda:eu-west-1:111122223333:layer:own:3
+      Environment:
+        Variables:
+          LOG_LEVEL: debug
+  Queue:
+    Type: AWS::SQS::Queue
+`
+	tmpl, err := Parse("template.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fn, queue *Resource
+	for _, r := range tmpl.Resources {
+		switch r.LogicalID {
+		case "Fn":
+			fn = r
+		case "Queue":
+			queue = r
+		}
+	}
+	p := fn.Properties
+	for _, tc := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"the resource's runtime wins", p.Get("Runtime").S, "python3.12"},
+		{"an inherited scalar is set", p.Get("Tracing").S, "Active"},
+		{"an inherited scalar keeps its line in Globals", p.Get("Tracing").Line, 5},
+		{"lists are global items then the resource's", len(p.Get("Layers").L), 2},
+		{"the global list item comes first", p.Get("Layers").L[0].S, "arn:aws:lambda:eu-west-1:111122223333:layer:common:1"},
+		{"a map key the resource sets wins", p.Path("Environment", "Variables", "LOG_LEVEL").S, "debug"},
+		{"a map key only in Globals is inherited", p.Path("Environment", "Variables", "REGION").S, "eu-west-1"},
+		{"a non-SAM resource inherits nothing", queue.Properties.Get("Runtime") == nil || queue.Properties.Get("Runtime").Kind == 0, true},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	st := State(tmpl)
+	if len(st.LambdaFunctions) != 1 || !st.LambdaFunctions[0].Tracing.Is("Active") || !st.LambdaFunctions[0].Environment["REGION"].Is("eu-west-1") {
+		t.Errorf("the SAM function was not modelled with its Globals: %+v", st.LambdaFunctions)
+	}
+}

@@ -98,6 +98,14 @@ func Parse(file string, data []byte) (*Template, error) {
 			r.resources[resNode.Content[i].Value] = ""
 		}
 	}
+	// SAM templates put properties shared by their functions, APIs and
+	// tables under Globals; the transform copies them into each resource.
+	globals := map[string]*tree.Value{}
+	if g := top["Globals"]; g != nil && g.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(g.Content); i += 2 {
+			globals[g.Content[i].Value] = r.resolve(r.raw(g.Content[i+1]))
+		}
+	}
 	lines := strings.Split(string(data), "\n")
 	t := &Template{File: file}
 	for i := 0; i+1 < len(resNode.Content); i += 2 {
@@ -126,6 +134,9 @@ func Parse(file string, data []byte) (*Template, error) {
 			res.Properties = r.resolve(r.raw(props))
 		} else {
 			res.Properties = &tree.Value{Kind: tree.Map, M: map[string]*tree.Value{}, File: file, Line: key.Line}
+		}
+		if section, ok := samGlobals[res.Type]; ok {
+			res.Properties = withGlobals(res.Properties, globals[section])
 		}
 		t.Resources = append(t.Resources, res)
 	}

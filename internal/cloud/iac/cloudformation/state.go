@@ -13,6 +13,21 @@ func meta(r *Resource) cloud.Meta {
 	if tags.IsUnknown() {
 		m.TagsKnown = false
 	}
+	if tags != nil && tags.Kind == tree.Map {
+		// SAM resources write tags as a map.
+		for k, v := range tags.M {
+			str, ok := v.Str()
+			if !ok {
+				m.TagsKnown = false
+				continue
+			}
+			if m.Tags == nil {
+				m.Tags = cloud.Tags{}
+			}
+			m.Tags[k] = str
+		}
+		return m
+	}
 	for _, t := range tags.Items() {
 		k, ok1 := t.Get("Key").Str()
 		v, ok2 := t.Get("Value").Str()
@@ -299,6 +314,35 @@ func State(t *Template) *cloud.State {
 				}
 			}
 			st.LambdaFunctions = append(st.LambdaFunctions, x)
+		case "AWS::Serverless::Function":
+			x := &cloud.LambdaFunction{Meta: meta(r), Runtime: s(p, "", "Runtime"), Tracing: cloud.Default("PassThrough"), InVPC: present(p, r.Src, "VpcConfig"),
+				EnvKMSKey: s(p, "", "KmsKeyArn"), DeadLetter: present(p, r.Src, "DeadLetterQueue")}
+			if t := samTracing(p); t != nil {
+				x.Tracing = tree.StringAttr(t, "PassThrough")
+			}
+			if env := p.Path("Environment", "Variables"); env != nil && env.Kind == tree.Map {
+				x.HasEnv = true
+				x.Environment = map[string]cloud.String{}
+				for k, v := range env.M {
+					x.Environment[k] = tree.StringAttr(v, "")
+				}
+			}
+			st.LambdaFunctions = append(st.LambdaFunctions, x)
+			if u := p.Get("FunctionUrlConfig"); u != nil && u.Kind == tree.Map {
+				st.LambdaURLs = append(st.LambdaURLs, &cloud.LambdaURL{Meta: cloud.Meta{Type: r.Type, Address: x.Address + ".FunctionUrl", Src: cloud.Source{File: u.File, Line: u.Line}, Ignores: x.Ignores, Tags: x.Tags, TagsKnown: x.TagsKnown},
+					AuthType: s(u, "", "AuthType")})
+			}
+		case "AWS::Serverless::SimpleTable":
+			// A SimpleTable is a DynamoDB table without point-in-time recovery.
+			st.DynamoDBTables = append(st.DynamoDBTables, &cloud.DynamoDBTable{Meta: meta(r), PointInTimeRecovery: cloud.Default(false),
+				CustomerKMS: b(p, false, "SSESpecification", "SSEEnabled"), KMSKeyID: cloud.Default(""), DeletionProtection: cloud.Default(false)})
+		case "AWS::Serverless::Api", "AWS::Serverless::HttpApi":
+			// The transform creates the API's stage; its settings are here.
+			logs := "AccessLogSetting"
+			if r.Type == "AWS::Serverless::HttpApi" {
+				logs = "AccessLogSettings"
+			}
+			st.APIGatewayStages = append(st.APIGatewayStages, &cloud.APIGatewayStage{Meta: meta(r), AccessLogs: present(p, r.Src, logs), XRayTracing: b(p, false, "TracingEnabled"), CacheEncrypted: cloud.Default(false)})
 		case "AWS::Lambda::Url":
 			st.LambdaURLs = append(st.LambdaURLs, &cloud.LambdaURL{Meta: meta(r), AuthType: s(p, "", "AuthType")})
 		case "AWS::Lambda::Permission":
