@@ -82,31 +82,38 @@ type Detector struct {
 	TruePositives  []string
 	FalsePositives []string
 
-	re       *regexp.Regexp
-	anchored *regexp.Regexp
-	group    int
+	prog *program
 	// lazy, when set, compiles the pattern once on first use, safely from
-	// the engine's concurrent workers.
+	// the engine's concurrent workers. The compiled program lives in it, so
+	// copies of the detector share one compilation.
 	lazy *lazyCompile
+}
+
+// program is a detector's compiled pattern.
+type program struct {
+	re       *regexp.Regexp
+	anchored *regexp.Regexp // for KeyAnchored: the pattern tied to the text's start
+	group    int            // the submatch holding the secret
 }
 
 // lazyCompile guards a detector's first compilation.
 type lazyCompile struct {
 	once sync.Once
-	err  error
+	prog *program
 }
 
-// ready compiles the pattern if that has not happened yet and reports
-// whether the detector can run.
-func (d *Detector) ready() bool {
+// program returns the compiled pattern, compiling it on first use; nil when
+// the pattern does not compile (TestEveryPatternCompiles keeps that out of
+// the built-in detectors).
+func (d *Detector) program() *program {
 	if d.lazy != nil {
-		d.lazy.once.Do(func() { d.lazy.err = d.Compile() })
-		return d.lazy.err == nil
+		d.lazy.once.Do(func() { d.lazy.prog, _ = compileProgram(d) })
+		return d.lazy.prog
 	}
-	if d.re == nil {
-		return d.Compile() == nil
+	if d.prog == nil {
+		d.prog, _ = compileProgram(d)
 	}
-	return true
+	return d.prog
 }
 
 // Match is one secret a detector found in a text.
@@ -118,24 +125,33 @@ type Match struct {
 	Secret string
 }
 
-// Compile prepares the detector's regular expression. All calls it for every
-// detector, so an invalid pattern fails the tests, not a user's scan.
+// Compile prepares the detector's regular expression and reports a pattern
+// that does not compile. Detectors compile on first use anyway; tests call
+// Compile so a broken pattern fails them, not a user's scan.
 func (d *Detector) Compile() error {
+	p, err := compileProgram(d)
+	if err != nil {
+		return err
+	}
+	d.prog = p
+	return nil
+}
+
+func compileProgram(d *Detector) (*program, error) {
 	re, err := regexp.Compile(d.Pattern)
 	if err != nil {
-		return fmt.Errorf("detector %s: %w", d.ID, err)
+		return nil, fmt.Errorf("detector %s: %w", d.ID, err)
 	}
-	d.re = re
+	p := &program{re: re}
 	if d.KeyAnchored {
-		d.anchored = regexp.MustCompile(`\A(?:` + d.Pattern + `)`)
+		p.anchored = regexp.MustCompile(`\A(?:` + d.Pattern + `)`)
 	}
-	d.group = 0
 	if i := re.SubexpIndex("secret"); i > 0 {
-		d.group = i
+		p.group = i
 	} else if re.NumSubexp() >= 1 {
-		d.group = 1
+		p.group = 1
 	}
-	return nil
+	return p, nil
 }
 
 // Find returns the secrets the detector's pattern finds in text, after
@@ -143,15 +159,16 @@ func (d *Detector) Compile() error {
 // at Keywords (the engine has used them to choose text); a KeyAnchored one
 // tries its pattern at the key name of each keyword in text.
 func (d *Detector) Find(text []byte) []Match {
-	if !d.ready() {
+	p := d.program()
+	if p == nil {
 		return nil
 	}
 	if d.KeyAnchored {
 		return d.findKeyed(text)
 	}
 	var out []Match
-	for _, loc := range d.re.FindAllSubmatchIndex(text, -1) {
-		s, e := loc[2*d.group], loc[2*d.group+1]
+	for _, loc := range p.re.FindAllSubmatchIndex(text, -1) {
+		s, e := loc[2*p.group], loc[2*p.group+1]
 		if s < 0 || e <= s {
 			continue
 		}
@@ -267,7 +284,8 @@ func LineEnd(text []byte, pos, lines int) int { return lineEnd(text, pos, lines)
 // FindAt tries a KeyAnchored detector's pattern at key, the start of a key
 // name, reading no further than end.
 func (d *Detector) FindAt(text []byte, key, end int) (Match, bool) {
-	if !d.ready() {
+	p := d.program()
+	if p == nil {
 		return Match{}, false
 	}
 	if len(d.RejectKeyWords) > 0 {
@@ -282,11 +300,11 @@ func (d *Detector) FindAt(text []byte, key, end int) (Match, bool) {
 			}
 		}
 	}
-	loc := d.anchored.FindSubmatchIndex(text[key:end])
+	loc := p.anchored.FindSubmatchIndex(text[key:end])
 	if loc == nil {
 		return Match{}, false
 	}
-	s, e := loc[2*d.group], loc[2*d.group+1]
+	s, e := loc[2*p.group], loc[2*p.group+1]
 	if s < 0 || e <= s {
 		return Match{}, false
 	}

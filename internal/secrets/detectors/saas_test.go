@@ -82,7 +82,7 @@ func TestSaaSDetectorSecretGroup(t *testing.T) {
 		if err := d.Compile(); err != nil {
 			t.Fatal(err)
 		}
-		if d.re.SubexpIndex("secret") <= 0 {
+		if d.prog.re.SubexpIndex("secret") <= 0 {
 			t.Errorf("%s: pattern has no secret group", d.ID)
 		}
 		for _, ex := range d.TruePositives {
