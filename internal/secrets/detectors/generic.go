@@ -87,8 +87,11 @@ const genericKey = `[\w.\-]{0,40}?(?:pass(?:word|wd|phrase)|pwd|secret|token|api
 // genericAssign is the assignment after a key name for the generic
 // detectors. Unlike assign it does not cross lines, except after an XML
 // element's ">", so an empty "KEY=" never takes the next line's text; and
-// a quoted value must start right after its quote.
-const genericAssign = `["'\x60\]]?(?:[ \t]+string|[ \t]*:[ \t]*string)?[ \t]*(?:=|:=|::=|:::=|\?=|\.=|=>|:|,)[ \t]*["'\x60]?|>\s*`
+// a quoted value must start right after its quote. After a comma
+// (setenv("API_KEY", "..."), a tuple) the value must be a quoted string: an
+// unquoted one is the next argument of a call (sign(rsaPrivateKey,
+// crypto.SHA256)) or the next item of a list.
+const genericAssign = `["'\x60\]]?(?:[ \t]+string|[ \t]*:[ \t]*string)?[ \t]*(?:(?:=|:=|::=|:::=|\?=|\.=|=>|:)[ \t]*["'\x60]?|,[ \t]*["'\x60])|>\s*`
 
 // genericValue is a candidate value: 12 to 200 token characters.
 const genericValue = `[A-Za-z0-9_\-+/=.~!@#%^*&]{12,200}`
@@ -295,6 +298,9 @@ func genericDetectors() []Detector {
 				`password = "correct horse battery staple"`,
 				`auth_provider = "google-oauth2-provider"`,
 				`secret: ${{ secrets.DEPLOY_KEY }}`,
+				// After a comma an unquoted value is the next argument or item.
+				`signature, err := rsa.SignPKCS1v15(nil, rsaPrivateKey, crypto.SHA256, hashed[:])`,
+				`return []any{NewPrivateKey44, NewPublicKey44}`,
 				`csrf-token=Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7+V4eUrLfpuyOuxmiW9rhROG/Whikle15syazJOkrjJa3U2AbhIvUw==`,
 				`publicToken = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"`,
 				`token_hash: "q8Zr2LmP0vXk4TnWb7Yc9Jd2"`,
