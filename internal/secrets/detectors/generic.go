@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"encoding/base64"
 	"regexp"
 	"strings"
 )
@@ -148,6 +149,9 @@ func genericAccept(s string) bool {
 	}
 	if hexRe.MatchString(s) {
 		return len(s) >= 16 && Entropy(s) >= 3.0
+	}
+	if encodesMadeUpText(s) {
+		return false // base64 of "secret is secure" or of the alphabet
 	}
 	// Short values must look machine-made: upper case, lower case and digits.
 	if len(s) < 20 && !hasDigitAndMixedCase(s) {
@@ -301,6 +305,9 @@ func genericDetectors() []Detector {
 				// After a comma an unquoted value is the next argument or item.
 				`signature, err := rsa.SignPKCS1v15(nil, rsaPrivateKey, crypto.SHA256, hashed[:])`,
 				`return []any{NewPrivateKey44, NewPublicKey44}`,
+				// Base64 of a phrase or of the alphabet: documentation keys.
+				`        secret: c2VjcmV0IGlzIHNlY3VyZSwgb3IgaXMgaXQ/Cg==`,
+				`  - name: key1` + "\n" + `    secret: YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=`,
 				`csrf-token=Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7+V4eUrLfpuyOuxmiW9rhROG/Whikle15syazJOkrjJa3U2AbhIvUw==`,
 				`publicToken = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"`,
 				`token_hash: "q8Zr2LmP0vXk4TnWb7Yc9Jd2"`,
@@ -338,4 +345,40 @@ func genericDetectors() []Detector {
 			},
 		},
 	}
+}
+
+// encodesMadeUpText reports whether s is base64 of readable text that is a
+// phrase ("secret is secure") or counts up ("abcdefghijklmnopqrstuvwxyz"):
+// the example keys of documentation and test configurations. A real key in
+// base64 decodes to random bytes.
+func encodesMadeUpText(s string) bool {
+	if len(s) < 16 || len(s)%4 != 0 {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(raw) < 8 {
+		return false
+	}
+	text := strings.TrimRight(string(raw), "\r\n")
+	for i := 0; i < len(text); i++ {
+		if text[i] < 0x20 || text[i] > 0x7e {
+			return false
+		}
+	}
+	return strings.Count(strings.TrimSpace(text), " ") >= 1 || longestAscendingRun(text) >= 8
+}
+
+// longestAscendingRun is the length of the longest run of bytes each one
+// more than the last ("abcdef", "12345").
+func longestAscendingRun(s string) int {
+	best, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if i > 0 && s[i] == s[i-1]+1 {
+			run++
+		} else {
+			run = 1
+		}
+		best = max(best, run)
+	}
+	return best
 }

@@ -166,12 +166,26 @@ func (r longTail) toDetector() Detector {
 		// which every random key clears and repeated or counting strings do not.
 		MinEntropy:   longTailMinEntropy(r.token),
 		Placeholders: true,
+		Check:        longTailCheck(r.token),
 		Remediation: "Revoke the key in " + r.provider + "'s dashboard, issue a new one, store it in a secret " +
 			"manager or the CI secret store instead of the repository, and check the provider's logs for use of the old key.",
 		TruePositives:  []string{r.ok},
 		FalsePositives: []string{r.bad},
 	}
 }
+
+// longTailCheck rejects a value that is an identifier made of words
+// (ValidatingAdmissionPolicyBinding, containerInstanceName): a provider name
+// is often an ordinary word ("manifest", "hive"), and the camelCase name
+// after it in code has a key's length and letters. A random key almost
+// never reads as capitalized words, while stand-ins made only of letters
+// (viiXRPEeNmiWHKCxKz...) still count.
+func longTailCheck(string) func(string) bool {
+	return func(s string) bool { return !camelWords.MatchString(s) }
+}
+
+// camelWords is two or more words in camelCase or PascalCase, no digits.
+var camelWords = regexp.MustCompile(`^[A-Za-z][a-z]+(?:[A-Z][a-z]+)+$`)
 
 // longTailMinEntropy is the entropy floor for a token pattern, from the
 // shortest length its first repetition count allows.

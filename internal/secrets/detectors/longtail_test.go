@@ -55,3 +55,31 @@ func TestLongTailCorpus(t *testing.T) {
 		t.Errorf("long-tail flag rate %.3f above ceiling", flag)
 	}
 }
+
+// TestLongTailSkipsCamelCaseIdentifiers: a provider named by an ordinary
+// word ("manifest") followed by an identifier of the key's length in code
+// is not a key; a letters-only random value still is.
+func TestLongTailSkipsCamelCaseIdentifiers(t *testing.T) {
+	var d *Detector
+	for _, x := range All() {
+		if x.ID == "manifest-api-key" {
+			d = x
+		}
+	}
+	if d == nil {
+		t.Skip("no manifest-api-key row")
+	}
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"type ValidatingPolicyManifestLoadFunc func(dir string) ([]*v1.ValidatingAdmissionPolicyBinding, error)", false},
+		{`manifest := "ValidatingAdmissionPolicyBinding"`, false},
+		{`MANIFEST_API_KEY=dDX8mkkliXATuv7FhwFlcHsL93uNSQNW`, true},
+		{`MANIFEST_API_KEY=viiXRPEeNmiWHKCxKzEwJxhJdzwShtPq`, true},
+	} {
+		if got := len(d.Find([]byte(tc.text))) > 0; got != tc.want {
+			t.Errorf("%q: found %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
