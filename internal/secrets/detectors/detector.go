@@ -379,3 +379,30 @@ func IsPlaceholder(s string) bool {
 	}
 	return len(l) > 0 && top*2 > len(l)
 }
+
+// wordRe is one word of a camelCase or PascalCase name.
+var wordRe = regexp.MustCompile(`[A-Z]?[a-z]+`)
+
+// ReadsAsWords reports whether s is a name made of words rather than a
+// random token: two or more words of three or more letters with a vowel
+// ("Credential", "Provider", "Amz"), at least one capitalized, cover at
+// least 80% of it (one random 16- to 40-character token in 4,000 does). v4aCredentialProvider and options.DisableS3ExpressSessionAuth do;
+// random keys such as Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB split into short or
+// vowel-less pieces (Zf, Mbg, Nnk, Oue, Hzn) covering a tenth of them.
+// All-lower-case values are left alone: their letter runs are long anyway.
+func ReadsAsWords(s string) bool {
+	if len(s) < 12 || strings.ToLower(s) == s {
+		return false
+	}
+	covered, words, capitalized := 0, 0, 0
+	for _, w := range wordRe.FindAllString(s, -1) {
+		if len(w) >= 3 && strings.ContainsAny(w, "aeiouyAEIOUY") {
+			covered += len(w)
+			words++
+			if w[0] >= 'A' && w[0] <= 'Z' {
+				capitalized++
+			}
+		}
+	}
+	return words >= 2 && capitalized >= 1 && covered*10 >= len(s)*8
+}

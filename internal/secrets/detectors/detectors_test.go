@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,45 @@ func TestEveryPatternCompiles(t *testing.T) {
 		if err := c.Compile(); err != nil {
 			t.Errorf("%s: %v", d.ID, err)
 		}
+	}
+}
+
+// TestReadsAsWords separates names made of words from random tokens, and
+// checks on 20,000 seeded random tokens that almost none read as words.
+func TestReadsAsWords(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"v4aCredentialProvider", true},
+		{"v4Internal.AmzCredentialKey", true},
+		{"options.DisableS3ExpressSessionAuth", true},
+		{"S3ComputeObjectChecksumOperation", true},
+		{"ValidatingAdmissionPolicyBinding", true},
+		{"continueOnFailure", true},
+		{"Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB", false},
+		{"viiXRPEeNmiWHKCxKzEwJxhJdzwSht", false},
+		{"wdvnusa87afxYn", false},
+		{"kP2s9Wq0Zr7Mx3Vb8Nc1Ld4Hf6Jg5T", false},
+		{"lowercaseonlytokenvalue", false},
+	} {
+		if got := ReadsAsWords(tc.s); got != tc.want {
+			t.Errorf("ReadsAsWords(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	r := rand.New(rand.NewPCG(1, 2))
+	words := 0
+	for i := range 20000 {
+		b := make([]byte, 16+i%25)
+		for j := range b {
+			b[j] = alnum[r.IntN(len(alnum))]
+		}
+		if ReadsAsWords(string(b)) {
+			words++
+		}
+	}
+	if words > 20 {
+		t.Errorf("%d of 20000 random tokens read as words, want at most 20 (0.1%%)", words)
 	}
 }

@@ -124,7 +124,7 @@ func genericAccept(s string) bool {
 	l := strings.ToLower(s)
 	for _, w := range []string{"true", "false", "null", "none", "undefined", "password", "secret", "token",
 		"http", "localhost", "test", "fake", "todo", "\\n", "...", "xxx", "encrypted", "enc[", "vault:",
-		"arn:aws", "getenv", "environ", "process.env", "config.", "settings.", "params.", "request.", "self.", "this.",
+		"arn:aws", "aws4_request", "amzn1.", "getenv", "environ", "process.env", "config.", "settings.", "params.", "request.", "self.", "this.",
 		"a1b2c3", "1a2b3c", "abcd1234", "1234abcd"} {
 		if strings.Contains(l, w) {
 			return false
@@ -133,7 +133,8 @@ func genericAccept(s string) bool {
 	switch {
 	case uuidRe.MatchString(s),
 		hostnameRe.MatchString(s),
-		identRe.MatchString(s) && !hasDigitAndMixedCase(s),
+		identRe.MatchString(s) && (!hasDigitAndMixedCase(s) || ReadsAsWords(s)),
+		strings.HasPrefix(s, "__") && strings.Contains(s[2:], "__"), // __SqlServerCredentials__ stand-ins
 		versionRe.MatchString(s),
 		pathRe.MatchString(s),
 		slashPathRe.MatchString(s),
@@ -305,6 +306,10 @@ func genericDetectors() []Detector {
 				// After a comma an unquoted value is the next argument or item.
 				`signature, err := rsa.SignPKCS1v15(nil, rsaPrivateKey, crypto.SHA256, hashed[:])`,
 				`return []any{NewPrivateKey44, NewPublicKey44}`,
+				`	amzCredentialKey    = v4Internal.AmzCredentialKey`,
+				`			Credentials: v4aCredentialProvider,`,
+				`Action=Enable&SqlServerCredentials=__SqlServerCredentials__&Version=2016-11-15`,
+				"ExpSig: `AWS4-HMAC-SHA256 Credential=AKID/19700101/us-west-2/es/aws4_request, SignedHeaders=host`",
 				// Base64 of a phrase or of the alphabet: documentation keys.
 				`        secret: c2VjcmV0IGlzIHNlY3VyZSwgb3IgaXMgaXQ/Cg==`,
 				`  - name: key1` + "\n" + `    secret: YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=`,

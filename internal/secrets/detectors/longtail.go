@@ -174,18 +174,13 @@ func (r longTail) toDetector() Detector {
 	}
 }
 
-// longTailCheck rejects a value that is an identifier made of words
-// (ValidatingAdmissionPolicyBinding, containerInstanceName): a provider name
-// is often an ordinary word ("manifest", "hive"), and the camelCase name
-// after it in code has a key's length and letters. A random key almost
-// never reads as capitalized words, while stand-ins made only of letters
-// (viiXRPEeNmiWHKCxKz...) still count.
+// longTailCheck rejects a value that reads as camelCase words
+// (ValidatingAdmissionPolicyBinding, S3ComputeObjectChecksumOperation): a
+// provider name is often an ordinary word ("manifest", "hive"), and the
+// identifier after it in code has a key's length and characters.
 func longTailCheck(string) func(string) bool {
-	return func(s string) bool { return !camelWords.MatchString(s) }
+	return func(s string) bool { return !ReadsAsWords(s) }
 }
-
-// camelWords is two or more words in camelCase or PascalCase, no digits.
-var camelWords = regexp.MustCompile(`^[A-Za-z][a-z]+(?:[A-Z][a-z]+)+$`)
 
 // longTailMinEntropy is the entropy floor for a token pattern, from the
 // shortest length its first repetition count allows.
