@@ -130,7 +130,7 @@ func (e *Engine) scanDiff(r io.Reader, commit string, skip Filter, sink Sink) (S
 		st.Bytes += int64(len(data))
 		lock := lockFiles[baseName(cur.path)]
 		e.scanText(sc, data, func(h Hit) {
-			if lock && e.isGeneric(h.Detector.ID) {
+			if lock && (e.isGeneric(h.Detector.ID) || h.Detector.NameOnly) {
 				return
 			}
 			if h.Ignored {

@@ -52,7 +52,9 @@ var binaryExt = map[string]bool{
 }
 
 // lockFiles hold integrity hashes and resolved URLs, never credentials a
-// person wrote; the catch-all detectors skip them.
+// person wrote; the catch-all detectors and those that only look for a value
+// near a provider's name skip them (go.sum names github.com/RoaringBitmap/
+// roaring right before its hash).
 var lockFiles = map[string]bool{
 	"go.sum": true, "package-lock.json": true, "yarn.lock": true, "pnpm-lock.yaml": true,
 	"bun.lock": true, "Cargo.lock": true, "poetry.lock": true, "Pipfile.lock": true, "uv.lock": true,
@@ -162,7 +164,7 @@ func (e *Engine) scanOneFile(sc *scratch, path, rel string, mu *sync.Mutex, st *
 	suppressed := 0
 	lock := lockFiles[filepath.Base(path)]
 	e.scanText(sc, data, func(h Hit) {
-		if lock && e.isGeneric(h.Detector.ID) {
+		if lock && (e.isGeneric(h.Detector.ID) || h.Detector.NameOnly) {
 			return
 		}
 		if h.Ignored {

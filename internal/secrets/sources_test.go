@@ -263,3 +263,27 @@ func FuzzReadBaseline(f *testing.F) {
 		}
 	})
 }
+
+// TestLockFilesSkipNameOnlyDetectors: go.sum names a module after a
+// provider right before its hash, which a detector that looks for any value
+// near a provider's name would report; lock files are not searched with
+// those, while the same text elsewhere still is.
+func TestLockFilesSkipNameOnlyDetectors(t *testing.T) {
+	dir := t.TempDir()
+	line := "github.com/RoaringBitmap/roaring v0.4.7 h1:eGUudvFzvF7Kxh7JjYvXfI1f7l22/2duFby7r5+d4oc=\n"
+	write(t, filepath.Join(dir, "go.sum"), line)
+	write(t, filepath.Join(dir, "notes.txt"), line)
+	e := New(Options{HashKey: testKey})
+	var c collector
+	if _, err := e.ScanDir(context.Background(), dir, nil, c.sink()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range c.findings {
+		if f.Location.Path == "go.sum" {
+			t.Errorf("go.sum: %s reported", f.RuleID)
+		}
+	}
+	if len(c.findings) == 0 {
+		t.Error("notes.txt: the same line is no longer reported, so this test checks nothing")
+	}
+}

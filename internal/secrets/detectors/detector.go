@@ -71,6 +71,11 @@ type Detector struct {
 	Placeholders bool
 	// Check is an optional extra test of the secret (a checksum, a structure).
 	Check func(secret string) bool
+	// NameOnly marks a detector whose format has nothing distinctive: it
+	// matches a value of some length near a provider's name. Lock files,
+	// where names of packages sit next to their hashes, are not searched
+	// with it.
+	NameOnly bool
 	// Remediation tells the user how to rotate and remove this secret.
 	Remediation string
 	// References are extra references (CWE-798 and the checklist step are

@@ -167,6 +167,7 @@ func (r longTail) toDetector() Detector {
 		MinEntropy:   longTailMinEntropy(r.token),
 		Placeholders: true,
 		Check:        longTailCheck(r.token),
+		NameOnly:     !ownPrefix(strings.Fields(r.keywords), r.token),
 		Remediation: "Revoke the key in " + r.provider + "'s dashboard, issue a new one, store it in a secret " +
 			"manager or the CI secret store instead of the repository, and check the provider's logs for use of the old key.",
 		TruePositives:  []string{r.ok},
