@@ -23,7 +23,9 @@ func cloudDetectors() []Detector {
 			Keywords: []string{"akia", "asia", "abia", "acca", "a3t"},
 			Pattern:  `\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`,
 			Check: func(s string) bool {
-				return !strings.HasSuffix(s, "EXAMPLE") && !strings.Contains(s, "XXXXXXXX")
+				// AWS documentation writes key ids with EXAMPLE anywhere in them
+				// (AKIAIOSFODNN7EXAMPLE, AKIAEXAMPLEPBUMBC3GA).
+				return !strings.Contains(s, "EXAMPLE") && !strings.Contains(s, "XXXXXXXX")
 			},
 			Remediation: "Deactivate and delete the access key in IAM, check CloudTrail for its use, " +
 				"and move the workload to an IAM role (the checklist's goal is no IAM users).",
@@ -35,6 +37,7 @@ func cloudDetectors() []Detector {
 			},
 			FalsePositives: []string{
 				`aws_access_key_id = AKIAIOSFODNN7EXAMPLE`,
+				`X-Amz-Credential=AKIAEXAMPLEPBUMBC3GA%2F20170824%2Fus-west-2%2Fs3%2Faws4_request`,
 				`AKIAZ2ADPRQ7LOKKEBV41`, // 21 characters
 				`akiaz2adprq7lokkebv4`,  // lower case
 				`key = AKIAXXXXXXXXXXXXXXXX`,

@@ -66,8 +66,8 @@ type Detector struct {
 	// a distinctive prefix, where low-entropy values are placeholders.
 	MinEntropy float64
 	// Placeholders rejects values that look like documentation placeholders
-	// (xxxx, changeme, ${VAR}, {{ x }}, <token>, example). Set it on formats
-	// without a distinctive prefix.
+	// (xxxx, changeme, ${VAR}, {{ x }}, <token>, example) or read as words
+	// (additionalProperties). Set it on formats without a distinctive prefix.
 	Placeholders bool
 	// Check is an optional extra test of the secret (a checksum, a structure).
 	Check func(secret string) bool
@@ -293,6 +293,12 @@ func (d *Detector) FindAt(text []byte, key, end int) (Match, bool) {
 	if p == nil {
 		return Match{}, false
 	}
+	if key >= 1 && text[key-1] == ':' {
+		// A name right after a colon is a path segment or a qualified name:
+		// arn:aws:secretsmanager:*:*:secret:name, AWS::ApiGateway::ApiKey,
+		// Foo::SECRET. None of them is a variable being given a value.
+		return Match{}, false
+	}
 	if len(d.RejectKeyWords) > 0 {
 		ke := key
 		for ke < end && isKeyByte(text[ke]) {
@@ -325,7 +331,9 @@ func (d *Detector) Accept(secret string) bool {
 	if d.MinEntropy > 0 && Entropy(secret) < d.MinEntropy {
 		return false
 	}
-	if d.Placeholders && IsPlaceholder(secret) {
+	if d.Placeholders && (IsPlaceholder(secret) || ReadsAsWords(secret)) {
+		// A format with nothing distinctive also matches the names in code
+		// around its provider's name (additionalProperties after PagerDuty).
 		return false
 	}
 	if d.Check != nil && !d.Check(secret) {

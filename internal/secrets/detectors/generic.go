@@ -125,7 +125,10 @@ func genericAccept(s string) bool {
 	for _, w := range []string{"true", "false", "null", "none", "undefined", "password", "secret", "token",
 		"http", "localhost", "test", "fake", "todo", "\\n", "...", "xxx", "encrypted", "enc[", "vault:",
 		"arn:aws", "aws4_request", "amzn1.", "getenv", "environ", "process.env", "config.", "settings.", "params.", "request.", "self.", "this.",
-		"a1b2c3", "1a2b3c", "abcd1234", "1234abcd"} {
+		"a1b2c3", "1a2b3c", "abcd1234", "1234abcd",
+		// A value that names what the key holds is code: a type or a variable
+		// (private_key: x25519.X25519PrivateKey).
+		"privatekey", "private_key", "apikey", "api_key", "credential"} {
 		if strings.Contains(l, w) {
 			return false
 		}
@@ -306,6 +309,9 @@ func genericDetectors() []Detector {
 				// After a comma an unquoted value is the next argument or item.
 				`signature, err := rsa.SignPKCS1v15(nil, rsaPrivateKey, crypto.SHA256, hashed[:])`,
 				`return []any{NewPrivateKey44, NewPublicKey44}`,
+				`    "AWS::ApiGateway::ApiKey": "48205d4ffd7feba3",`,
+				`     "Resource":"arn:aws:secretsmanager:*:*:secret:A4BNetworkProfile*",`,
+				`        private_key: x25519.X25519PrivateKey`,
 				`	amzCredentialKey    = v4Internal.AmzCredentialKey`,
 				`			Credentials: v4aCredentialProvider,`,
 				`Action=Enable&SqlServerCredentials=__SqlServerCredentials__&Version=2016-11-15`,

@@ -69,7 +69,9 @@ const keywordReach = 40
 func tokenEdges(token string) (edge, right string) {
 	extra := tokenPunct(token)
 	edge = fmt.Sprintf(`[^A-Za-z0-9_+\-?$%%.=%s]`, extra)
-	right = fmt.Sprintf(`(?:$|[^A-Za-z0-9_+\-?$%%%s])`, extra)
+	// A dot ends a sentence after a token, but a dot followed by a letter
+	// or digit continues a host name (170c...bb.mediatailor.us-west-2...).
+	right = fmt.Sprintf(`(?:$|[^A-Za-z0-9_+\-?$%%.%s]|\.(?:$|[^A-Za-z0-9]))`, extra)
 	return edge, right
 }
 

@@ -77,6 +77,8 @@ func TestLongTailSkipsCamelCaseIdentifiers(t *testing.T) {
 		{`manifest := "ValidatingAdmissionPolicyBinding"`, false},
 		{`MANIFEST_API_KEY=dDX8mkkliXATuv7FhwFlcHsL93uNSQNW`, true},
 		{`MANIFEST_API_KEY=viiXRPEeNmiWHKCxKzEwJxhJdzwShtPq`, true},
+		{`"ManifestEndpointPrefix": "https://170c14299689462897d0cc45fc2000bb.mediatailor.us-west-2.amazonaws.com/v1/"`, false},
+		{`manifest key: dDX8mkkliXATuv7FhwFlcHsL93uNSQNW.`, true},
 	} {
 		if got := len(d.Find([]byte(tc.text))) > 0; got != tc.want {
 			t.Errorf("%q: found %v, want %v", tc.text, got, tc.want)
