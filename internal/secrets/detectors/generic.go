@@ -109,6 +109,9 @@ var (
 	// ("external/cwe/cwe-798", "api/v1/tokens"); base64 secrets mix cases.
 	slashPathRe  = regexp.MustCompile(`^[a-z0-9_\-.]+(?:/[a-z0-9_\-.]+)+/?$`)
 	upperWordsRe = regexp.MustCompile(`^[A-Z]+(?:[_\-.][A-Z0-9]+)*$`)
+	// constantRe is a member access ending in an UPPER_SNAKE constant
+	// (exports2.HEADER_CHARS, exports.SOCKS5_CUSTOM_AUTH_END).
+	constantRe = regexp.MustCompile(`\.[A-Z][A-Z0-9]*_[A-Z0-9_]+$`)
 )
 
 // genericAccept decides whether a value next to a secret-like key name is a
@@ -138,6 +141,7 @@ func genericAccept(s string) bool {
 		hostnameRe.MatchString(s),
 		identRe.MatchString(s) && (!hasDigitAndMixedCase(s) || ReadsAsWords(s)),
 		strings.HasPrefix(s, "__") && strings.Contains(s[2:], "__"), // __SqlServerCredentials__ stand-ins
+		identRe.MatchString(s) && constantRe.MatchString(s),         // exports.HEADER_CHARS
 		versionRe.MatchString(s),
 		pathRe.MatchString(s),
 		slashPathRe.MatchString(s),
@@ -169,7 +173,7 @@ func genericAccept(s string) bool {
 // deliberately made: at least 8 characters, not a word or identifier, with
 // a digit or a symbol, and not a stand-in.
 func passwordAccept(s string) bool {
-	if len(s) < 8 || IsPlaceholder(s) || !notFiller(s) || weakPassword[strings.ToLower(s)] {
+	if len(s) < 8 || IsPlaceholder(s) || !notFiller(s) || weakPassword[strings.ToLower(s)] || encodesMadeUpText(s) {
 		return false
 	}
 	l := strings.ToLower(s)
@@ -312,6 +316,7 @@ func genericDetectors() []Detector {
 				`    "AWS::ApiGateway::ApiKey": "48205d4ffd7feba3",`,
 				`     "Resource":"arn:aws:secretsmanager:*:*:secret:A4BNetworkProfile*",`,
 				`        private_key: x25519.X25519PrivateKey`,
+				`exports2.MINOR = exports2.CONNECTION_TOKEN_CHARS = exports2.HEADER_CHARS = exports2.TOKEN`,
 				`	amzCredentialKey    = v4Internal.AmzCredentialKey`,
 				`			Credentials: v4aCredentialProvider,`,
 				`Action=Enable&SqlServerCredentials=__SqlServerCredentials__&Version=2016-11-15`,
@@ -345,6 +350,7 @@ func genericDetectors() []Detector {
 				`DB_PASSWORD="k8#Lq2!vRt"`,
 			},
 			FalsePositives: []string{
+				`  password: 'bm90IG15IHJlYWwgcGFzc3dvcmQ=',`, // base64 of "not my real password"
 				`password = "rootpasswd"`,
 				`password = "${DB_PASSWORD}"`,
 				`administrator_login_password = var.db_password`,

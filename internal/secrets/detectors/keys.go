@@ -25,6 +25,10 @@ var (
 		"bar": true, "apikey": true, "api_key": true, "key": true, "mypassword": true, "yourpassword": true,
 		"passw0rd": true, "letmein": true, "guest": true, "demo": true, "sample": true, "default": true,
 		"my_password": true, "mypass": true, "your_password": true,
+		// Stand-ins of tutorials and API documentation.
+		"xyz": true, "abc": true, "baz": true, "qux": true, "hunter2": true, "p@ssword": true, "p@ssw0rd": true,
+		"pa$$word": true, "s3cret": true, "s3cr3t": true, "topsecret": true, "supersecret": true, "mysecret": true,
+		"secret123": true, "password123": true,
 	}
 )
 
@@ -493,6 +497,7 @@ func keyDetectors() []Detector {
 				`https://url:8000 @something else`,
 				`https://url:8000/ @something else`,
 				`https://user:${TOKEN}@github.com/acme/app.git`,
+				`new URL('https://abc:xyz@example.com')`,
 			},
 		},
 		{

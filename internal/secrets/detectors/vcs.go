@@ -230,9 +230,12 @@ func vcsDetectors() []Detector {
 		{
 			ID: "npmrc-auth-token", Provider: "npm", Title: "Registry credential in .npmrc", Severity: high,
 			// .npmrc scopes credentials to a registry: "//host/path/:_authToken=...".
-			Keywords:    []string{":_authtoken", ":_password", ":_auth"},
-			Pattern:     `(?m)//[\w.\-]+(?::\d+)?(?:/[\w.\-]*)*/:_(?:authToken|password|auth)\s*=\s*["']?(?P<secret>[^\s"'$]{8,})`,
-			Check:       notFiller,
+			Keywords: []string{":_authtoken", ":_password", ":_auth"},
+			Pattern:  `(?m)//[\w.\-]+(?::\d+)?(?:/[\w.\-]*)*/:_(?:authToken|password|auth)\s*=\s*["']?(?P<secret>[^\s"'$]{8,})`,
+			Check: func(s string) bool {
+				// npm's own documentation writes _authToken=MYTOKEN1.
+				return notFiller(s) && !strings.Contains(strings.ToLower(s), "token")
+			},
 			Remediation: "Revoke the token at the registry, remove it from .npmrc and read it from an environment variable (${NPM_TOKEN}).",
 			TruePositives: []string{
 				`//registry.npmjs.org/:_authToken=743b294a-cd03-11ec-9d64-0242ac120002`,
@@ -240,6 +243,7 @@ func vcsDetectors() []Detector {
 			},
 			FalsePositives: []string{
 				`//registry.npmjs.org/:_authToken=${NPM_TOKEN}`,
+				`//somewhere-else.com/myorg/:_authToken=MYTOKEN1`,
 				`//registry.npmjs.org:_authToken=743b294a-cd03-11ec-9d64-0242ac120002`,
 				`registry.npmjs.org/:_authToken=743b294a-cd03-11ec-9d64-0242ac120002`,
 			},
