@@ -148,6 +148,12 @@ func (e *Engine) scanFiles(ctx context.Context, paths []string, root string, sin
 func (e *Engine) scanOneFile(sc *scratch, path, rel string, mu *sync.Mutex, st *Stats, sink Sink) {
 	defer sc.releaseBuffer()
 	data, err := e.readFile(sc, path)
+	if errors.Is(err, errBinary) {
+		mu.Lock()
+		st.Skipped++
+		mu.Unlock()
+		return
+	}
 	if err != nil {
 		mu.Lock()
 		sink.Problem(rel, err)
@@ -201,6 +207,13 @@ func (e *Engine) readFile(sc *scratch, path string) ([]byte, error) {
 		return nil, err
 	}
 	if info.Size() > e.maxBytes {
+		// A large binary (a build output, an archive without its
+		// extension) is skipped like any binary, not reported as a problem.
+		head := make([]byte, 8000)
+		n, _ := io.ReadFull(f, head)
+		if isBinary(head[:n]) {
+			return nil, errBinary
+		}
 		return nil, fmt.Errorf("%w (%d bytes > %d)", ErrTooLarge, info.Size(), e.maxBytes)
 	}
 	// One byte more than the size shows a file that grew while read.
@@ -240,6 +253,10 @@ func (sc *scratch) releaseBuffer() {
 		sc.buf = nil
 	}
 }
+
+// errBinary is readFile's answer for a file over the size limit that is a
+// binary: the caller skips it as it skips smaller binaries.
+var errBinary = errors.New("binary file")
 
 // isBinary treats a NUL byte in the first 8 KB as the mark of a binary file,
 // as git does.

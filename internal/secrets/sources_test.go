@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -229,19 +230,36 @@ func TestHugeFileIsSkippedWithoutReading(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A sparse 1 GB single-line file: skipped by size before any byte is read.
+	// A 1 GB single-line text file (sparse after its first 8 KB): skipped
+	// by size, only its head read to tell text from binary.
+	if _, err := f.Write(bytes.Repeat([]byte("a"), 8192)); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.Truncate(1 << 30); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
+	// A binary over the limit is skipped like a small one, not a problem.
+	bin, err := os.Create(filepath.Join(dir, "build-output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bin.Truncate(100 << 20); err != nil {
+		t.Fatal(err)
+	}
+	bin.Close()
 	write(t, filepath.Join(dir, "ok.env"), "AWS_ACCESS_KEY_ID="+plantedKey+"\n")
 	e := New(Options{HashKey: testKey})
 	var c collector
-	if _, err := e.ScanDir(context.Background(), dir, nil, c.sink()); err != nil {
+	st, err := e.ScanDir(context.Background(), dir, nil, c.sink())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !errors.Is(c.problems["huge.log"], ErrTooLarge) || len(c.findings) != 1 {
 		t.Errorf("problems %v findings %d: want huge.log skipped as too large and ok.env scanned", c.problems, len(c.findings))
+	}
+	if _, ok := c.problems["build-output"]; ok || st.Skipped != 1 {
+		t.Errorf("problems %v, %d skipped: want the large binary skipped quietly", c.problems, st.Skipped)
 	}
 }
 
