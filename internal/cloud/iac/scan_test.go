@@ -151,6 +151,7 @@ func FuzzCloudFormation(f *testing.F) {
 	f.Add([]byte("Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub '${AWS::Region}-x'\n"))
 	f.Add([]byte("{\"Resources\": {\"V\": {\"Type\": \"AWS::EC2::Volume\"}}}"))
 	f.Add([]byte("Conditions:\n  A: !Condition A\nResources:\n  B:\n    Type: AWS::S3::Bucket\n    Condition: A\n"))
+	f.Add([]byte("Globals:\n  Function:\n    Tracing: Active\n    Environment:\n      Variables: {A: b}\n    Layers: [x]\nResources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Layers: [y]\n      Tags: {owner: t}\n      FunctionUrlConfig: {AuthType: NONE}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tmpl, err := cloudformation.Parse("fuzz.yaml", data)
 		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.yaml") {
