@@ -88,7 +88,7 @@ func Load(ctx context.Context, root string, opts Options, problem func(path stri
 			return nil
 		}
 		ext := strings.ToLower(filepath.Ext(path))
-		if strings.HasSuffix(path, ".tf.json") {
+		if strings.HasSuffix(path, ".tf.json") || strings.HasSuffix(path, ".tofu.json") {
 			return nil // Terraform JSON syntax, loaded with its directory above
 		}
 		if ext != ".yaml" && ext != ".yml" && ext != ".json" && ext != ".template" || opts.Skip != nil && opts.Skip(rel, false) {

@@ -110,9 +110,20 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 		outputs: map[string]*hclsyntax.Attribute{}, bodyFile: map[*hclsyntax.Block]string{},
 		attrFile: map[*hclsyntax.Attribute]string{},
 	}
+	// OpenTofu reads x.tofu (or x.tofu.json) instead of x.tf (x.tf.json)
+	// when both are present.
+	tofu := map[string]bool{}
+	for _, e := range entries {
+		if n := e.Name(); !e.IsDir() && (strings.HasSuffix(n, ".tofu") || strings.HasSuffix(n, ".tofu.json")) {
+			tofu[strings.TrimSuffix(strings.TrimSuffix(n, ".json"), ".tofu")] = true
+		}
+	}
 	found := false
 	for _, e := range entries {
 		if e.IsDir() || !isConfigFile(e.Name()) {
+			continue
+		}
+		if n := e.Name(); (strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json")) && tofu[strings.TrimSuffix(strings.TrimSuffix(n, ".json"), ".tf")] {
 			continue
 		}
 		found = true
@@ -122,7 +133,7 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 			problem(path, err)
 			continue
 		}
-		if strings.HasSuffix(e.Name(), ".tf.json") {
+		if strings.HasSuffix(e.Name(), ".json") {
 			if src, err = nativeFromJSON(path, src); err != nil {
 				problem(path, err)
 				continue
@@ -172,10 +183,16 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 	return m, found
 }
 
-// isConfigFile reports whether a file name is a Terraform configuration
-// file: native syntax (.tf) or JSON syntax (.tf.json).
+// isConfigFile reports whether a file name is a Terraform or OpenTofu
+// configuration file: native syntax (.tf, .tofu) or JSON syntax (.tf.json,
+// .tofu.json).
 func isConfigFile(name string) bool {
-	return strings.HasSuffix(name, ".tf") || strings.HasSuffix(name, ".tf.json")
+	for _, ext := range []string{".tf", ".tf.json", ".tofu", ".tofu.json"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // literalSource returns a module block's source string when it is a literal.
@@ -241,10 +258,11 @@ func moduleManifest(root string) map[string]string {
 	return out
 }
 
-// Dirs returns the directories under root holding .tf files, skipping
+// Dirs returns the directories under root holding .tf or .tofu files, skipping
 // .terraform caches and whatever skip rejects (paths relative to root).
 func Dirs(root string, skip func(rel string, isDir bool) bool) ([]string, error) {
 	var dirs []string
+	seen := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return nil
@@ -257,8 +275,10 @@ func Dirs(root string, skip func(rel string, isDir bool) bool) ([]string, error)
 			return nil
 		}
 		if isConfigFile(d.Name()) && (skip == nil || !skip(rel, false)) {
-			dir := filepath.Dir(path)
-			if len(dirs) == 0 || dirs[len(dirs)-1] != dir {
+			// A folder's files may come before and after its subfolders
+			// (a.tf, modules/, z.tf), so remember every folder seen.
+			if dir := filepath.Dir(path); !seen[dir] {
+				seen[dir] = true
 				dirs = append(dirs, dir)
 			}
 		}

@@ -147,3 +147,32 @@ func FuzzTerraformJSON(f *testing.F) {
 		_ = native
 	})
 }
+
+// TestOpenTofuFiles: OpenTofu reads .tofu and .tofu.json files, and x.tofu
+// replaces x.tf when both exist.
+func TestOpenTofuFiles(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf":     `resource "aws_s3_bucket" "old" { bucket = "from-tf" }`,
+		"main.tofu":   `resource "aws_s3_bucket" "new" { bucket = "from-tofu" }`,
+		"extra.tofu":  `resource "aws_sqs_queue" "q" { name = "q" }`,
+		"other.tf":    `resource "aws_sns_topic" "t" { name = "t" }`,
+		"j.tofu.json": `{"resource": {"aws_kms_key": {"k": {"enable_key_rotation": true}}}}`,
+		"only/x.tofu": `resource "aws_s3_bucket" "b" { bucket = "b" }`,
+	})
+	rs, problems := load(t, dir, Options{})
+	if len(problems) > 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	for _, want := range []string{"aws_s3_bucket.new", "aws_sqs_queue.q", "aws_sns_topic.t", "aws_kms_key.k"} {
+		if rs[want] == nil {
+			t.Errorf("%s missing; got %d resources", want, len(rs))
+		}
+	}
+	if rs["aws_s3_bucket.old"] != nil {
+		t.Error("main.tf was read although main.tofu replaces it")
+	}
+	dirs, err := Dirs(dir, nil)
+	if err != nil || len(dirs) != 2 {
+		t.Errorf("Dirs found %v, %v; want the root and only/", dirs, err)
+	}
+}
