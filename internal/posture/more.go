@@ -502,6 +502,15 @@ func moreRules(cfg Config) []Rule {
 			each(func(s *cloud.State) []*cloud.LambdaURL { return s.LambdaURLs }, func(u *cloud.LambdaURL) (cloud.Source, string, bool) {
 				return cloud.At(&u.Meta, u.AuthType), "function URL is public (authorization NONE)", u.AuthType.Is("NONE")
 			})),
+		rule("AWS-LMB-005", "Lambda function uses a deprecated runtime", finding.Medium,
+			"AWS stops patching a runtime when it deprecates it: the language and its libraries keep their known vulnerabilities, and updates to the function are blocked soon after.",
+			"Move the function to a supported runtime of the same language (python3.13, nodejs22.x, java21, dotnet8, ruby3.4, provided.al2023).",
+			"runtime = \"python3.13\"",
+			"Runtime: python3.13",
+			Refs{Checklist: stepSurface, CWE: []string{"CWE-1104"}},
+			each(func(s *cloud.State) []*cloud.LambdaFunction { return s.LambdaFunctions }, func(f *cloud.LambdaFunction) (cloud.Source, string, bool) {
+				return cloud.At(&f.Meta, f.Runtime), "runtime " + f.Runtime.Val + " is deprecated", f.Runtime.Known && deprecatedLambdaRuntimes[strings.ToLower(f.Runtime.Val)]
+			})),
 		// CloudTrail
 		rule("AWS-CT-006", "CloudTrail bucket has no public access block", finding.High,
 			"The trail's bucket holds the evidence of everything done in the account; it must never become public.",
@@ -800,4 +809,18 @@ func hasTagFold(tags cloud.Tags, key string) bool {
 		}
 	}
 	return false
+}
+
+// deprecatedLambdaRuntimes are the Lambda runtimes AWS had deprecated by
+// November 2026 (Lambda runtime deprecation schedule): no more security
+// patches, and creating or updating functions on them is blocked. Only
+// runtimes whose deprecation date has passed are listed, so a scan never
+// reports a runtime that is still supported.
+var deprecatedLambdaRuntimes = map[string]bool{
+	"nodejs": true, "nodejs4.3": true, "nodejs4.3-edge": true, "nodejs6.10": true, "nodejs8.10": true,
+	"nodejs10.x": true, "nodejs12.x": true, "nodejs14.x": true, "nodejs16.x": true, "nodejs18.x": true,
+	"python2.7": true, "python3.6": true, "python3.7": true, "python3.8": true, "python3.9": true,
+	"java8": true, "go1.x": true, "provided": true,
+	"ruby2.5": true, "ruby2.7": true,
+	"dotnetcore1.0": true, "dotnetcore2.0": true, "dotnetcore2.1": true, "dotnetcore3.1": true, "dotnet5.0": true, "dotnet6": true, "dotnet7": true,
 }
