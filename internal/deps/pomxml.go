@@ -169,6 +169,9 @@ func mergeLocalParents(ctx context.Context, input *filesystem.ScanInput, project
 		if parentPath == "" {
 			return nil
 		}
+		if info, err := fs.Stat(input.FS, parentPath); err == nil && info.Size() > MaxLockfileSize {
+			return fmt.Errorf("parent %s: %d bytes, over the %d byte limit", parentPath, info.Size(), MaxLockfileSize)
+		}
 		content, err := fs.ReadFile(input.FS, parentPath)
 		if err != nil {
 			return fmt.Errorf("parent %s: %w", parentPath, err)
