@@ -29,11 +29,12 @@ type evaluator struct {
 	parsed   map[string]*module
 	funcs    map[string]function.Function
 	outVars  map[*module]map[string]map[string]bool
-	// deps caches each expression's dependency keys. Modules are shared by
-	// the evaluators of one LoadDirs call, and a module called from many
-	// places is evaluated many times; walking its expressions each time was
-	// a tenth of a scan's allocations.
-	deps map[hcl.Expression][]string
+	// deps caches each expression's dependency keys, by the folder of the
+	// file it is in. Modules are shared by the evaluators of one LoadDirs
+	// call, and a module called from many places is evaluated many times;
+	// walking its expressions each time was a tenth of a scan's
+	// allocations. LoadDirs drops a root's entry once the root is done.
+	deps map[string]map[hcl.Expression][]string
 }
 
 // scope is the evaluation state of one module instance.
@@ -153,7 +154,9 @@ func (e *evaluator) exprDeps(expr hcl.Expression, into map[string]bool) {
 	if expr == nil {
 		return
 	}
-	keys, ok := e.deps[expr]
+	dir := filepath.Dir(expr.Range().Filename)
+	byExpr := e.deps[dir]
+	keys, ok := byExpr[expr]
 	if !ok {
 		for _, t := range expr.Variables() {
 			if k := traversalKey(t); k != "" {
@@ -161,9 +164,13 @@ func (e *evaluator) exprDeps(expr hcl.Expression, into map[string]bool) {
 			}
 		}
 		if e.deps == nil {
-			e.deps = map[hcl.Expression][]string{}
+			e.deps = map[string]map[hcl.Expression][]string{}
 		}
-		e.deps[expr] = keys
+		if byExpr == nil {
+			byExpr = map[hcl.Expression][]string{}
+			e.deps[dir] = byExpr
+		}
+		byExpr[expr] = keys
 	}
 	for _, k := range keys {
 		into[k] = true

@@ -307,7 +307,7 @@ func LoadDirs(dirs []string, opts Options, problem func(path string, err error))
 		}
 	}
 	var out []*Resource
-	deps := map[hcl.Expression][]string{}
+	deps := map[string]map[hcl.Expression][]string{}
 	for _, d := range dirs {
 		m := mods[d]
 		if m == nil || called[d] {
@@ -319,6 +319,11 @@ func LoadDirs(dirs []string, opts Options, problem func(path string, err error))
 			problem(d, err)
 		}
 		out = append(out, e.evalModule(m, "", "", vars, 0)...)
+		// No folder calls this root, so its syntax trees are not needed
+		// again: a monorepo of many roots then holds one root's at a time
+		// on top of what parsing left.
+		delete(mods, d)
+		delete(deps, d)
 	}
 	return out
 }
