@@ -35,6 +35,9 @@ type evaluator struct {
 	// walking its expressions each time was a tenth of a scan's
 	// allocations. LoadDirs drops a root's entry once the root is done.
 	deps map[string]map[hcl.Expression][]string
+	// reported holds the folders LoadDirs has parsed once already: parsing
+	// one again (its tree was not kept) must not report its problems twice.
+	reported map[string]bool
 }
 
 // scope is the evaluation state of one module instance.
@@ -621,7 +624,11 @@ func (e *evaluator) evalCall(s *scope, b *hclsyntax.Block, prefix, parentKey str
 	child := e.parsed[dir]
 	if child == nil && dir != "" {
 		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			if m, ok := parseDir(dir, e.problem); ok {
+			problem := e.problem
+			if e.reported[dir] {
+				problem = func(string, error) {}
+			}
+			if m, ok := parseDir(dir, problem); ok {
 				child = m
 				e.parsed[dir] = m
 			}

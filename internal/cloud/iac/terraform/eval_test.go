@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -215,3 +216,39 @@ func formatNum(f float64) string {
 }
 
 func strconvF(f float64) string { return fmt.Sprintf("%f", f) }
+
+// TestRootsParsedAgainGiveTheSameResult: past a size budget LoadDirs keeps
+// no syntax trees between its passes and parses roots (and the modules they
+// call) again; the resources must be the same and each problem reported once.
+func TestRootsParsedAgainGiveTheSameResult(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"modules/bucket/main.tf": bucketModule,
+		"a/main.tf":              "module \"b\" {\n  source = \"../modules/bucket\"\n  name   = \"a-logs\"\n}\nresource \"aws_sqs_queue\" \"q\" { name = \"a\" }\n",
+		"b/main.tf":              "module \"b\" {\n  source = \"../modules/bucket\"\n  name   = \"b-logs\"\n}\n",
+		"c/main.tf":              "resource \"aws_sns_topic\" \"t\" {\n  name = \n}\n",
+	})
+	dirs, err := Dirs(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(opts Options) ([]string, []string) {
+		var problems, got []string
+		for _, r := range LoadDirs(dirs, opts, func(p string, err error) { problems = append(problems, err.Error()) }) {
+			v, _ := r.Body.Get("bucket").Str()
+			got = append(got, r.Src.File[len(dir):]+" "+r.Address+" "+v)
+		}
+		sort.Strings(got)
+		return got, problems
+	}
+	want, wantProblems := run(Options{})
+	got, gotProblems := run(Options{keptSource: 1})
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("parsed again:\n%s\nkept:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(wantProblems) != 1 || len(gotProblems) != 1 {
+		t.Errorf("problems kept %q, parsed again %q: want the broken file reported once each time", wantProblems, gotProblems)
+	}
+	if len(want) < 5 {
+		t.Errorf("only %d resources: %q", len(want), want)
+	}
+}

@@ -28,6 +28,10 @@ type Options struct {
 	// VarFiles are extra .tfvars files applied to every root module, after
 	// terraform.tfvars and *.auto.tfvars.
 	VarFiles []string
+
+	// keptSource overrides how many bytes of configuration LoadDirs keeps
+	// parsed between its two passes (tests set it to force re-parsing).
+	keptSource int64
 }
 
 // Resource is one evaluated resource instance.
@@ -65,7 +69,9 @@ type module struct {
 	calls     []*hclsyntax.Block // module blocks
 	providers []*hclsyntax.Block // provider blocks
 	// reads maps resource keys to the attributes expressions read (attrsRead).
-	reads    map[string]map[string]bool
+	reads map[string]map[string]bool
+	// size is the bytes of configuration the module was parsed from.
+	size     int64
 	bodyFile map[*hclsyntax.Block]string
 	attrFile map[*hclsyntax.Attribute]string
 }
@@ -145,6 +151,7 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 			continue
 		}
 		m.files[path] = strings.Split(string(src), "\n")
+		m.size += int64(len(src))
 		for _, b := range body.Blocks {
 			m.bodyFile[b] = path
 			switch b.Type {
@@ -292,36 +299,58 @@ func Dirs(root string, skip func(rel string, isDir bool) bool) ([]string, error)
 // other directory in the set calls as a local module is a root. Problems
 // (bad files, missing modules, cycles) go to problem; the rest is loaded.
 func LoadDirs(dirs []string, opts Options, problem func(path string, err error)) []*Resource {
-	mods := map[string]*module{}
-	for _, d := range dirs {
-		if m, ok := parseDir(d, problem); ok {
-			mods[d] = m
-		}
+	// Parsing every folder first tells which ones other folders call as
+	// modules (those are not roots). The syntax trees of the first
+	// keptSource bytes of configuration are kept for evaluation; past that,
+	// a root is parsed again when its turn comes, so a monorepo of many
+	// roots holds a bounded amount of syntax instead of all of it.
+	keptSource := int64(4 << 20)
+	if opts.keptSource > 0 {
+		keptSource = opts.keptSource
 	}
+	mods := map[string]*module{}
+	present := map[string]bool{}
+	reported := map[string]bool{}
 	called := map[string]bool{}
-	for _, m := range mods {
+	var kept int64
+	for _, d := range dirs {
+		m, ok := parseDir(d, problem)
+		reported[d] = true
+		if !ok {
+			continue
+		}
+		present[d] = true
 		for _, c := range m.calls {
 			if s := literalSource(c); isLocalSource(s) {
 				called[filepath.Clean(filepath.Join(m.dir, s))] = true
 			}
 		}
+		if kept < keptSource {
+			mods[d] = m
+			kept += m.size
+		}
 	}
 	var out []*Resource
 	deps := map[string]map[hcl.Expression][]string{}
 	for _, d := range dirs {
-		m := mods[d]
-		if m == nil || called[d] {
+		if !present[d] || called[d] {
 			continue
 		}
-		e := &evaluator{root: d, manifest: moduleManifest(d), problem: problem, parsed: mods, deps: deps}
+		m := mods[d]
+		if m == nil {
+			// Its problems were reported by the first parse.
+			if m, _ = parseDir(d, func(string, error) {}); m == nil {
+				continue
+			}
+		}
+		e := &evaluator{root: d, manifest: moduleManifest(d), problem: problem, parsed: mods, deps: deps, reported: reported}
 		vars, err := rootVars(m, opts)
 		if err != nil {
 			problem(d, err)
 		}
 		out = append(out, e.evalModule(m, "", "", vars, 0)...)
 		// No folder calls this root, so its syntax trees are not needed
-		// again: a monorepo of many roots then holds one root's at a time
-		// on top of what parsing left.
+		// again.
 		delete(mods, d)
 		delete(deps, d)
 	}
