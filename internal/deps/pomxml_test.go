@@ -1,11 +1,15 @@
 package deps
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/google/osv-scalibr/extractor/filesystem"
 )
 
 const pomHead = `<?xml version="1.0" encoding="UTF-8"?>
@@ -236,4 +240,28 @@ func TestPOMExtraction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPOM feeds arbitrary bytes to the POM reader as a module with a parent
+// beside it: it may return an error naming a line, never panic or loop.
+func FuzzPOM(f *testing.F) {
+	f.Add([]byte(pomHead+"  <groupId>g</groupId><artifactId>a</artifactId><version>1</version>\n  <dependencies><dependency><groupId>x</groupId><artifactId>y</artifactId><version>${v}</version></dependency></dependencies>\n</project>\n"),
+		[]byte(pomHead+"  <groupId>g</groupId><artifactId>p</artifactId><version>1</version><packaging>pom</packaging>\n  <properties><v>2</v></properties>\n</project>\n"))
+	f.Add([]byte("<project><parent><groupId>g</groupId><artifactId>p</artifactId><version>1</version></parent><profiles><profile><activation><activeByDefault>true</activeByDefault></activation><dependencies><dependency><groupId>a</groupId><artifactId>b</artifactId><version>[1,2)</version></dependency></dependencies></profile></profiles></project>"),
+		[]byte("<project><parent><groupId>g</groupId><artifactId>p</artifactId><version>1</version><relativePath>../pom.xml</relativePath></parent><groupId>g</groupId><artifactId>p</artifactId><version>1</version><packaging>pom</packaging></project>"))
+	f.Fuzz(func(t *testing.T, child, parent []byte) {
+		fsys := fstest.MapFS{
+			"m/pom.xml": &fstest.MapFile{Data: child},
+			"pom.xml":   &fstest.MapFile{Data: parent},
+		}
+		inv, err := pomExtractor{}.Extract(context.Background(), &filesystem.ScanInput{FS: fsys, Path: "m/pom.xml", Reader: bytes.NewReader(child)})
+		if err != nil && !strings.Contains(err.Error(), "line ") && !strings.Contains(err.Error(), "parent") && !strings.Contains(err.Error(), "profiles") && !strings.Contains(err.Error(), "interpolate") {
+			t.Fatalf("error names no line: %v", err)
+		}
+		for _, p := range inv.Packages {
+			if p.Name == "" {
+				t.Fatalf("package without a name: %+v", p)
+			}
+		}
+	})
 }
