@@ -34,6 +34,22 @@ func saasAppDetectors() []Detector {
 			FalsePositives: []string{`p8e-c12cad4a1c60e67e2025e038405fb15`},
 		},
 		{
+			ID: "cloudinary-url", Provider: "Cloudinary", Title: "Cloudinary API key and secret in a CLOUDINARY_URL", Severity: high,
+			// CLOUDINARY_URL is cloudinary://<API key>:<API secret>@<cloud
+			// name>: a 15-digit key and a 27-character secret.
+			Keywords:     []string{"cloudinary://"},
+			Pattern:      `(?P<secret>cloudinary://[0-9]{15}:[A-Za-z0-9_\-]{27}@[A-Za-z0-9_\-]+)`,
+			Placeholders: true,
+			Remediation:  saasRotate("the Cloudinary console (Settings > API Keys: generate a new key pair, then revoke the old one)"),
+			TruePositives: []string{
+				`CLOUDINARY_URL=cloudinary://834701746814538:575yx8xm5MslfY5ubiheyEd7P4z@acme-media`,
+			},
+			FalsePositives: []string{
+				`CLOUDINARY_URL=cloudinary://<api_key>:<api_secret>@<cloud_name>`,
+				`CLOUDINARY_URL=cloudinary://123456789012345:abcdefghijklmnopqrstuvwxyz0@demo`, // the docs' stand-in shape
+			},
+		},
+		{
 			ID: "tableau-pat-secret", Provider: "Tableau", Title: "Tableau personal access token secret", Severity: high,
 			// A personal access token secret is base64 of 16 bytes ("...=="),
 			// a colon and 32 letters and digits. It is matched within three
