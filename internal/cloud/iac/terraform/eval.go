@@ -506,6 +506,14 @@ func ctyKeyString(v cty.Value) string {
 	return "?"
 }
 
+// orFile is name, or def when name is empty.
+func orFile(name, def string) string {
+	if name == "" {
+		return def
+	}
+	return name
+}
+
 // evalBody evaluates a block body into a cty object (for references) and a
 // tree (for mapping). Nested blocks become lists of objects; dynamic blocks
 // are expanded.
@@ -521,7 +529,8 @@ func (e *evaluator) evalBody(b *hclsyntax.Body, ctx *hcl.EvalContext, file, pref
 			v = cty.DynamicVal
 		}
 		obj[name] = v
-		tv := fromCty(v, file, a.SrcRange.Start.Line)
+		// An argument from an override file is placed in that file.
+		tv := fromCty(v, orFile(a.SrcRange.Filename, file), a.SrcRange.Start.Line)
 		deps := map[string]bool{}
 		e.exprDeps(a.Expr, deps)
 		for _, d := range sortedKeys(deps) {
@@ -546,11 +555,12 @@ func (e *evaluator) evalBody(b *hclsyntax.Body, ctx *hcl.EvalContext, file, pref
 		if skip[blk.Type] {
 			continue
 		}
+		blkFile := orFile(blk.Body.SrcRange.Filename, file)
 		if blk.Type == "dynamic" && len(blk.Labels) == 1 {
-			e.expandDynamic(blk, ctx, file, prefix, addBlock)
+			e.expandDynamic(blk, ctx, blkFile, prefix, addBlock)
 			continue
 		}
-		v, bt := e.evalBody(blk.Body, ctx, file, prefix, nil)
+		v, bt := e.evalBody(blk.Body, ctx, blkFile, prefix, nil)
 		bt.Line = blk.DefRange().Start.Line
 		addBlock(blk.Type, v, bt)
 	}

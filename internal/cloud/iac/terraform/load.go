@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/palisade-sec/palisade/internal/cloud"
 	"github.com/palisade-sec/palisade/internal/cloud/iac/tree"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Options tune evaluation of root modules.
@@ -124,7 +126,9 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 			tofu[strings.TrimSuffix(strings.TrimSuffix(n, ".json"), ".tofu")] = true
 		}
 	}
-	found := false
+	// Override files (override.tf, *_override.tf) are merged into the
+	// blocks of the other files after all of those are read, in name order.
+	var names, overrides []string
 	for _, e := range entries {
 		if e.IsDir() || !isConfigFile(e.Name()) {
 			continue
@@ -132,62 +136,218 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 		if n := e.Name(); (strings.HasSuffix(n, ".tf") || strings.HasSuffix(n, ".tf.json")) && tofu[strings.TrimSuffix(strings.TrimSuffix(n, ".json"), ".tf")] {
 			continue
 		}
-		found = true
-		path := filepath.Join(dir, e.Name())
-		src, err := os.ReadFile(path)
-		if err != nil {
-			problem(path, err)
+		if isOverrideFile(e.Name()) {
+			overrides = append(overrides, e.Name())
+		} else {
+			names = append(names, e.Name())
+		}
+	}
+	found := len(names)+len(overrides) > 0
+	for i, name := range append(names, overrides...) {
+		path := filepath.Join(dir, name)
+		body := m.parseFile(path, problem)
+		if body == nil {
 			continue
 		}
-		if strings.HasSuffix(e.Name(), ".json") {
-			if src, err = nativeFromJSON(path, src); err != nil {
-				problem(path, err)
-				continue
-			}
-		}
-		body, err := ParseFile(path, src)
-		if err != nil {
-			problem(path, err)
+		if i >= len(names) {
+			m.override(body, path, problem)
 			continue
 		}
-		m.files[path] = strings.Split(string(src), "\n")
-		m.size += int64(len(src))
 		for _, b := range body.Blocks {
-			m.bodyFile[b] = path
-			switch b.Type {
-			case "variable":
-				if len(b.Labels) == 1 {
-					m.variables[b.Labels[0]] = b
-				}
-			case "locals":
-				for name, a := range b.Body.Attributes {
-					m.locals[name] = a
-					m.attrFile[a] = path
-				}
-			case "output":
-				if len(b.Labels) == 1 {
-					if a := b.Body.Attributes["value"]; a != nil {
-						m.outputs[b.Labels[0]] = a
-						m.attrFile[a] = path
-					}
-				}
-			case "resource", "data":
-				if len(b.Labels) == 2 {
-					m.resources = append(m.resources, b)
-				}
-			case "module":
-				if len(b.Labels) == 1 {
-					m.calls = append(m.calls, b)
-				}
-			case "provider":
-				if len(b.Labels) == 1 {
-					m.providers = append(m.providers, b)
-				}
-			}
+			m.add(b, path)
 		}
 	}
 	m.reads = attrsRead(m)
 	return m, found
+}
+
+// parseFile reads and parses one configuration file of the module,
+// recording its lines for ignore comments; nil after a reported problem.
+func (m *module) parseFile(path string, problem func(string, error)) *hclsyntax.Body {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		problem(path, err)
+		return nil
+	}
+	if strings.HasSuffix(path, ".json") {
+		if src, err = nativeFromJSON(path, src); err != nil {
+			problem(path, err)
+			return nil
+		}
+	}
+	body, err := ParseFile(path, src)
+	if err != nil {
+		problem(path, err)
+		return nil
+	}
+	m.files[path] = strings.Split(string(src), "\n")
+	m.size += int64(len(src))
+	return body
+}
+
+// add records one top-level block of a file.
+func (m *module) add(b *hclsyntax.Block, path string) {
+	m.bodyFile[b] = path
+	switch b.Type {
+	case "variable":
+		if len(b.Labels) == 1 {
+			m.variables[b.Labels[0]] = b
+		}
+	case "locals":
+		for name, a := range b.Body.Attributes {
+			m.locals[name] = a
+			m.attrFile[a] = path
+		}
+	case "output":
+		if len(b.Labels) == 1 {
+			if a := b.Body.Attributes["value"]; a != nil {
+				m.outputs[b.Labels[0]] = a
+				m.attrFile[a] = path
+			}
+		}
+	case "resource", "data":
+		if len(b.Labels) == 2 {
+			m.resources = append(m.resources, b)
+		}
+	case "module":
+		if len(b.Labels) == 1 {
+			m.calls = append(m.calls, b)
+		}
+	case "provider":
+		if len(b.Labels) == 1 {
+			m.providers = append(m.providers, b)
+		}
+	}
+}
+
+// isOverrideFile reports whether a configuration file is an override file:
+// override.tf, or a name ending in _override.tf (and their .tf.json, .tofu
+// and .tofu.json forms).
+func isOverrideFile(name string) bool {
+	for _, ext := range []string{".tf.json", ".tofu.json", ".tf", ".tofu"} {
+		if base, ok := strings.CutSuffix(name, ext); ok {
+			return base == "override" || strings.HasSuffix(base, "_override")
+		}
+	}
+	return false
+}
+
+// override merges the blocks of an override file into the module as
+// Terraform does: a block replaces the arguments it sets in the block of
+// the same type and labels, and the nested blocks of each type it has
+// (lifecycle is merged argument by argument); a local value replaces the
+// one of the same name. A block with no original is reported.
+func (m *module) override(body *hclsyntax.Body, path string, problem func(string, error)) {
+	same := func(a, b *hclsyntax.Block) bool {
+		return a.Type == b.Type && slices.Equal(a.Labels, b.Labels)
+	}
+	merge := func(orig, over *hclsyntax.Block) *hclsyntax.Block {
+		merged := *orig
+		merged.Body = overrideBody(orig.Body, over.Body)
+		m.bodyFile[&merged] = m.bodyFile[orig]
+		return &merged
+	}
+	missing := func(b *hclsyntax.Block) {
+		problem(path, fmt.Errorf("%s:%d: override of %s %s, which no other file of the module declares", path, b.DefRange().Start.Line, b.Type, strings.Join(b.Labels, ".")))
+	}
+	for _, b := range body.Blocks {
+		switch b.Type {
+		case "locals":
+			for name, a := range b.Body.Attributes {
+				m.locals[name] = a
+				m.attrFile[a] = path
+			}
+		case "variable":
+			if len(b.Labels) != 1 || m.variables[b.Labels[0]] == nil {
+				missing(b)
+				continue
+			}
+			m.variables[b.Labels[0]] = merge(m.variables[b.Labels[0]], b)
+		case "output":
+			if len(b.Labels) != 1 || m.outputs[b.Labels[0]] == nil {
+				missing(b)
+				continue
+			}
+			if a := b.Body.Attributes["value"]; a != nil {
+				m.outputs[b.Labels[0]] = a
+				m.attrFile[a] = path
+			}
+		case "resource", "data", "module", "provider":
+			list := map[string]*[]*hclsyntax.Block{"resource": &m.resources, "data": &m.resources, "module": &m.calls, "provider": &m.providers}[b.Type]
+			done := false
+			for i, orig := range *list {
+				// Providers with the same name and alias are the same block.
+				if same(orig, b) && (b.Type != "provider" || attrString(orig.Body, "alias") == attrString(b.Body, "alias")) {
+					(*list)[i] = merge(orig, b)
+					done = true
+					break
+				}
+			}
+			if !done {
+				missing(b)
+			}
+		}
+	}
+}
+
+// overrideBody is orig with over's arguments and nested blocks in place of
+// its own.
+func overrideBody(orig, over *hclsyntax.Body) *hclsyntax.Body {
+	out := &hclsyntax.Body{Attributes: hclsyntax.Attributes{}, SrcRange: orig.SrcRange, EndRange: orig.EndRange}
+	for k, a := range orig.Attributes {
+		out.Attributes[k] = a
+	}
+	for k, a := range over.Attributes {
+		out.Attributes[k] = a
+	}
+	replaced := map[string]bool{}
+	for _, b := range over.Blocks {
+		replaced[b.Type] = true
+	}
+	for _, b := range orig.Blocks {
+		if !replaced[b.Type] {
+			out.Blocks = append(out.Blocks, b)
+			continue
+		}
+		if b.Type == "lifecycle" {
+			// lifecycle merges argument by argument.
+			for _, ob := range over.Blocks {
+				if ob.Type == "lifecycle" {
+					lb := *b
+					lb.Body = overrideBody(b.Body, ob.Body)
+					out.Blocks = append(out.Blocks, &lb)
+				}
+			}
+		}
+	}
+	for _, b := range over.Blocks {
+		if b.Type != "lifecycle" || !hasBlock(orig, "lifecycle") {
+			out.Blocks = append(out.Blocks, b)
+		}
+	}
+	return out
+}
+
+func hasBlock(b *hclsyntax.Body, typ string) bool {
+	for _, x := range b.Blocks {
+		if x.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// attrString is a body's literal string argument, or "".
+func attrString(b *hclsyntax.Body, name string) string {
+	a := b.Attributes[name]
+	if a == nil {
+		return ""
+	}
+	v, diags := a.Expr.Value(nil)
+	if diags.HasErrors() || !v.Type().Equals(cty.String) || v.IsNull() || !v.IsKnown() {
+		return ""
+	}
+	return v.AsString()
 }
 
 // isConfigFile reports whether a file name is a Terraform or OpenTofu

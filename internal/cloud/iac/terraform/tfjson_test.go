@@ -176,3 +176,68 @@ func TestOpenTofuFiles(t *testing.T) {
 		t.Errorf("Dirs found %v, %v; want the root and only/", dirs, err)
 	}
 }
+
+// TestOverrideFiles: override.tf and *_override.tf are merged into the
+// blocks of the other files (arguments replaced, nested blocks of a type
+// replaced, lifecycle merged), their arguments keep their own file and
+// line, and an override of nothing is reported.
+func TestOverrideFiles(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"main.tf": `variable "env" { default = "prod" }
+resource "aws_s3_bucket" "b" {
+  bucket = "data"
+  acl    = "private"
+  tags   = { owner = local.owner, env = var.env }
+  logging {
+    target_bucket = "old-logs"
+  }
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+locals { owner = "team-a" }
+`,
+		"override.tf": `resource "aws_s3_bucket" "b" {
+  acl = "public-read"
+  logging {
+    target_bucket = "new-logs"
+  }
+  lifecycle {
+    ignore_changes = [tags]
+  }
+}
+`,
+		"z_override.tf": `locals { owner = "team-b" }
+variable "env" { default = "dev" }
+resource "aws_sqs_queue" "nothing" { name = "q" }
+`,
+	})
+	rs, problems := load(t, dir, Options{})
+	b := rs["aws_s3_bucket.b"]
+	if b == nil || len(rs) != 1 {
+		t.Fatalf("resources %v, problems %v", rs, problems)
+	}
+	acl := b.Body.Get("acl")
+	for _, tc := range []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"an overridden argument", acl.S, "public-read"},
+		{"it is placed in the override file", filepath.Base(acl.File), "override.tf"},
+		{"at its line there", acl.Line, 2},
+		{"an argument not overridden stays", b.Body.Get("bucket").S, "data"},
+		{"nested blocks of a type are replaced", b.Body.Path("logging").Items()[0].Get("target_bucket").S, "new-logs"},
+		{"the resource stays in main.tf", filepath.Base(b.Src.File), "main.tf"},
+		{"one problem: the override of nothing", len(problems), 1},
+		{"a local value is replaced", b.Body.Path("tags", "owner").S, "team-b"},
+		{"a variable's default is replaced", b.Body.Path("tags", "env").S, "dev"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.name, tc.got, tc.want)
+		}
+	}
+	if len(problems) == 1 && !strings.Contains(problems[0].Error(), "z_override.tf:3: override of resource aws_sqs_queue.nothing") {
+		t.Errorf("problem %v", problems[0])
+	}
+}
