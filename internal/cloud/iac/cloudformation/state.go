@@ -13,32 +13,27 @@ func meta(r *Resource) cloud.Meta {
 	if tags.IsUnknown() {
 		m.TagsKnown = false
 	}
-	if tags != nil && tags.Kind == tree.Map {
-		// SAM resources write tags as a map.
-		for k, v := range tags.M {
-			str, ok := v.Str()
-			if !ok {
-				m.TagsKnown = false
-				continue
-			}
-			if m.Tags == nil {
-				m.Tags = cloud.Tags{}
-			}
-			m.Tags[k] = str
-		}
-		return m
-	}
-	for _, t := range tags.Items() {
-		k, ok1 := t.Get("Key").Str()
-		v, ok2 := t.Get("Value").Str()
-		if !ok1 || !ok2 {
+	add := func(k string, okKey bool, v *tree.Value) {
+		str, ok := v.Str()
+		if !okKey || !ok {
 			m.TagsKnown = false
-			continue
+			return
 		}
 		if m.Tags == nil {
 			m.Tags = cloud.Tags{}
 		}
-		m.Tags[k] = v
+		m.Tags[k] = str
+	}
+	if tags != nil && tags.Kind == tree.Map {
+		// SAM resources write tags as a map.
+		for k, v := range tags.M {
+			add(k, true, v)
+		}
+		return m
+	}
+	for _, t := range tags.Items() {
+		k, ok := t.Get("Key").Str()
+		add(k, ok, t.Get("Value"))
 	}
 	return m
 }
@@ -306,13 +301,8 @@ func State(t *Template) *cloud.State {
 		case "AWS::Lambda::Function":
 			x := &cloud.LambdaFunction{Meta: meta(r), Runtime: s(p, "", "Runtime"), Tracing: s(p, "PassThrough", "TracingConfig", "Mode"), InVPC: present(p, r.Src, "VpcConfig"),
 				EnvKMSKey: s(p, "", "KmsKeyArn"), DeadLetter: present(p, r.Src, "DeadLetterConfig")}
-			if env := p.Path("Environment", "Variables"); env != nil && env.Kind == tree.Map {
-				x.HasEnv = true
-				x.Environment = map[string]cloud.String{}
-				for k, v := range env.M {
-					x.Environment[k] = tree.StringAttr(v, "")
-				}
-			}
+			x.Environment = tree.StringMapAttr(p.Path("Environment", "Variables"))
+			x.HasEnv = x.Environment != nil
 			st.LambdaFunctions = append(st.LambdaFunctions, x)
 		case "AWS::Serverless::Function":
 			x := &cloud.LambdaFunction{Meta: meta(r), Runtime: s(p, "", "Runtime"), Tracing: cloud.Default("PassThrough"), InVPC: present(p, r.Src, "VpcConfig"),
@@ -320,13 +310,8 @@ func State(t *Template) *cloud.State {
 			if t := samTracing(p); t != nil {
 				x.Tracing = tree.StringAttr(t, "PassThrough")
 			}
-			if env := p.Path("Environment", "Variables"); env != nil && env.Kind == tree.Map {
-				x.HasEnv = true
-				x.Environment = map[string]cloud.String{}
-				for k, v := range env.M {
-					x.Environment[k] = tree.StringAttr(v, "")
-				}
-			}
+			x.Environment = tree.StringMapAttr(p.Path("Environment", "Variables"))
+			x.HasEnv = x.Environment != nil
 			st.LambdaFunctions = append(st.LambdaFunctions, x)
 			if u := p.Get("FunctionUrlConfig"); u != nil && u.Kind == tree.Map {
 				st.LambdaURLs = append(st.LambdaURLs, &cloud.LambdaURL{Meta: cloud.Meta{Type: r.Type, Address: x.Address + ".FunctionUrl", Src: cloud.Source{File: u.File, Line: u.Line}, Ignores: x.Ignores, Tags: x.Tags, TagsKnown: x.TagsKnown},

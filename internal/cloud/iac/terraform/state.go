@@ -340,13 +340,8 @@ func State(rs []*Resource) *cloud.State {
 		case "aws_lambda_function":
 			x := &cloud.LambdaFunction{Meta: meta(r), Runtime: strAt(b, "runtime", ""), Tracing: tree.StringAttr(b.Path("tracing_config", "mode"), "PassThrough"),
 				InVPC: tree.PresentAttr(b.Get("vpc_config"), r.Src), EnvKMSKey: strAt(b, "kms_key_arn", ""), DeadLetter: tree.PresentAttr(b.Get("dead_letter_config"), r.Src)}
-			if env := b.Path("environment", "variables"); env != nil && env.Kind == tree.Map {
-				x.HasEnv = true
-				x.Environment = map[string]cloud.String{}
-				for k, v := range env.M {
-					x.Environment[k] = tree.StringAttr(v, "")
-				}
-			}
+			x.Environment = tree.StringMapAttr(b.Path("environment", "variables"))
+			x.HasEnv = x.Environment != nil
 			s.LambdaFunctions = append(s.LambdaFunctions, x)
 		case "aws_lambda_function_url":
 			s.LambdaURLs = append(s.LambdaURLs, &cloud.LambdaURL{Meta: meta(r), AuthType: strAt(b, "authorization_type", "")})

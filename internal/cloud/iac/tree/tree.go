@@ -209,6 +209,19 @@ func StringAttr(v *Value, def string) cloud.String {
 	return cloud.Unknown[string](v.Src())
 }
 
+// StringMapAttr reads a map of strings (a Lambda function's environment
+// variables); nil when v is not a map.
+func StringMapAttr(v *Value) map[string]cloud.String {
+	if v == nil || v.Kind != Map {
+		return nil
+	}
+	out := make(map[string]cloud.String, len(v.M))
+	for k, x := range v.M {
+		out[k] = StringAttr(x, "")
+	}
+	return out
+}
+
 // IntAttr reads v as an integer attribute with default def.
 func IntAttr(v *Value, def int64) cloud.Int {
 	if v.IsNull() {
