@@ -38,6 +38,19 @@ func meta(r *Resource) cloud.Meta {
 	return m
 }
 
+// internalScheme reads a load balancer's Scheme: "internal" or, by
+// default, internet-facing.
+func internalScheme(p *tree.Value) cloud.Bool {
+	sc := p.Get("Scheme")
+	if sc.IsNull() {
+		return cloud.Default(false)
+	}
+	if str, ok := sc.Str(); ok {
+		return cloud.Known(str == "internal", sc.Src())
+	}
+	return cloud.Unknown[bool](sc.Src())
+}
+
 func b(p *tree.Value, def bool, path ...string) cloud.Bool {
 	return tree.BoolAttr(p.Path(path...), def)
 }
@@ -227,15 +240,7 @@ func State(t *Template) *cloud.State {
 				AuditLogs: present(p, r.Src, "LogPublishingOptions", "AUDIT_LOGS")}
 			st.OpenSearchDomains = append(st.OpenSearchDomains, x)
 		case "AWS::ElasticLoadBalancingV2::LoadBalancer":
-			x := &cloud.LoadBalancer{Meta: meta(r), Type: s(p, "application", "Type"), AccessLogs: cloud.Default(false), DropInvalidHeaders: cloud.Default(false), DeletionProtection: cloud.Default(false)}
-			x.Internal = cloud.Default(false)
-			if sc := p.Get("Scheme"); !sc.IsNull() {
-				if str, ok := sc.Str(); ok {
-					x.Internal = cloud.Known(str == "internal", sc.Src())
-				} else {
-					x.Internal = cloud.Unknown[bool](sc.Src())
-				}
-			}
+			x := &cloud.LoadBalancer{Meta: meta(r), Type: s(p, "application", "Type"), Internal: internalScheme(p), AccessLogs: cloud.Default(false), DropInvalidHeaders: cloud.Default(false), DeletionProtection: cloud.Default(false)}
 			for _, a := range p.Get("LoadBalancerAttributes").Items() {
 				k, _ := a.Get("Key").Str()
 				switch k {
@@ -251,15 +256,8 @@ func State(t *Template) *cloud.State {
 			st.LoadBalancers = append(st.LoadBalancers, x)
 		case "AWS::ElasticLoadBalancing::LoadBalancer":
 			// A classic load balancer: its listeners live inside it.
-			x := &cloud.LoadBalancer{Meta: meta(r), Type: cloud.Default("classic"), Internal: cloud.Default(false),
+			x := &cloud.LoadBalancer{Meta: meta(r), Type: cloud.Default("classic"), Internal: internalScheme(p),
 				AccessLogs: b(p, false, "AccessLoggingPolicy", "Enabled"), DropInvalidHeaders: cloud.Default(false), DeletionProtection: cloud.Default(false)}
-			if sc := p.Get("Scheme"); !sc.IsNull() {
-				if str, ok := sc.Str(); ok {
-					x.Internal = cloud.Known(str == "internal", sc.Src())
-				} else {
-					x.Internal = cloud.Unknown[bool](sc.Src())
-				}
-			}
 			for _, l := range p.Get("Listeners").Items() {
 				proto := s(l, "", "Protocol")
 				proto.Val = strings.ToUpper(proto.Val)
