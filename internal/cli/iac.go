@@ -24,7 +24,7 @@ func runIaC(ctx context.Context, j *scanJob) error {
 		// the heap grow by the whole baseline of the binary before the
 		// first collection. A quarter of the live heap keeps a scan of
 		// terraform-aws-s3-bucket at 62 MB instead of 72 MB for about
-		// 0.1 s of CPU. Scanners run one after another, so this applies to
+		// 0.05 s of CPU. Scanners run one after another, so this applies to
 		// this one only; the previous target comes back afterwards.
 		defer debug.SetGCPercent(debug.SetGCPercent(25))
 	}

@@ -266,8 +266,7 @@ func (l pomLines) lineOf(group, artifact string, used map[int]bool) int {
 		}
 	}
 	for i, d := range l.deps {
-		if !used[i] && (strings.Contains(d.groupID, "${") || strings.Contains(d.artifactID, "${")) &&
-			(d.groupID == group || d.artifactID == artifact || strings.Contains(d.groupID+d.artifactID, "${")) {
+		if !used[i] && strings.Contains(d.groupID+d.artifactID, "${") {
 			used[i] = true
 			return d.line
 		}

@@ -399,8 +399,8 @@ var wordRe = regexp.MustCompile(`[A-Z]?[a-z]+`)
 // ReadsAsWords reports whether s is a name made of words rather than a
 // random token: two or more words of three or more letters with a vowel
 // ("Credential", "Provider", "Amz"), at least one capitalized, cover at
-// least 80% of it (one random 16- to 40-character token in 4,000 does). v4aCredentialProvider and options.DisableS3ExpressSessionAuth do;
-// random keys such as Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB split into short or
+// least 80% of it. v4aCredentialProvider and options.DisableS3ExpressSessionAuth
+// do; 27 of 100,000 seeded random 16- to 40-character tokens do; random keys such as Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB split into short or
 // vowel-less pieces (Zf, Mbg, Nnk, Oue, Hzn) covering a tenth of them.
 // All-lower-case values are left alone: their letter runs are long anyway.
 func ReadsAsWords(s string) bool {

@@ -168,21 +168,12 @@ func (r longTail) toDetector() Detector {
 		// which every random key clears and repeated or counting strings do not.
 		MinEntropy:   longTailMinEntropy(r.token),
 		Placeholders: true,
-		Check:        longTailCheck(r.token),
 		NameOnly:     !ownPrefix(strings.Fields(r.keywords), r.token),
 		Remediation: "Revoke the key in " + r.provider + "'s dashboard, issue a new one, store it in a secret " +
 			"manager or the CI secret store instead of the repository, and check the provider's logs for use of the old key.",
 		TruePositives:  []string{r.ok},
 		FalsePositives: []string{r.bad},
 	}
-}
-
-// longTailCheck rejects a value that reads as camelCase words
-// (ValidatingAdmissionPolicyBinding, S3ComputeObjectChecksumOperation): a
-// provider name is often an ordinary word ("manifest", "hive"), and the
-// identifier after it in code has a key's length and characters.
-func longTailCheck(string) func(string) bool {
-	return func(s string) bool { return !ReadsAsWords(s) }
 }
 
 // longTailMinEntropy is the entropy floor for a token pattern, from the
