@@ -124,3 +124,29 @@ func TestBinaryKeepsLinkerMethodPruning(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEagerAWSSchemas guards start-up memory. From late 2026 each AWS SDK
+// service module carries a generated schemas package whose package-level
+// variables describe every shape of the API and are built when the program
+// starts, used or not: the 19 clients palisade audits with allocated 10 MB at
+// init, which every scan paid. go.mod pins those clients to their last
+// releases before schemas (the wire format is the same). STS, SSO, SSO-OIDC
+// and Signin stay new: aws-sdk-go-v2/config needs them, they are small
+// (250 KB), and the older STS cannot read moto's error responses.
+func TestNoEagerAWSSchemas(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../cmd/palisade").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	allowed := map[string]bool{"sts": true, "sso": true, "ssooidc": true, "signin": true}
+	for _, p := range strings.Fields(string(out)) {
+		rest, ok := strings.CutPrefix(p, "github.com/aws/aws-sdk-go-v2/service/")
+		if !ok {
+			continue
+		}
+		svc, tail, _ := strings.Cut(rest, "/")
+		if tail == "schemas" && !allowed[svc] {
+			t.Errorf("cmd/palisade links %s, built eagerly at start-up; pin github.com/aws/aws-sdk-go-v2/service/%s to its last release without it (see this test's comment)", p, svc)
+		}
+	}
+}
