@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Pattern pieces shared by the keyword-anchored detectors of this package.
@@ -121,7 +122,7 @@ var (
 // (password = user.password), function calls, paths, URLs, versions, word
 // lists, low-entropy strings and placeholders.
 func genericAccept(s string) bool {
-	if len(s) < 12 || IsPlaceholder(s) || !notFiller(s) {
+	if len(s) < 12 || IsPlaceholder(s) || !notFiller(s) || claimsProviderFormat(s) {
 		return false
 	}
 	l := strings.ToLower(s)
@@ -173,7 +174,7 @@ func genericAccept(s string) bool {
 // deliberately made: at least 8 characters, not a word or identifier, with
 // a digit or a symbol, and not a stand-in.
 func passwordAccept(s string) bool {
-	if len(s) < 8 || IsPlaceholder(s) || !notFiller(s) || weakPassword[strings.ToLower(s)] || encodesMadeUpText(s) {
+	if len(s) < 8 || IsPlaceholder(s) || !notFiller(s) || weakPassword[strings.ToLower(s)] || encodesMadeUpText(s) || claimsProviderFormat(s) {
 		return false
 	}
 	l := strings.ToLower(s)
@@ -398,4 +399,54 @@ func longestAscendingRun(s string) int {
 		best = max(best, run)
 	}
 	return best
+}
+
+// claimsProviderFormat reports whether s starts with a prefix that one
+// provider's token format owns ("aio_", "cfut_", "gloas-", "pat."). When such
+// a value reaches the generic detectors, that provider's detector has already
+// looked at it and said no (a match of its own outranks theirs): the value is
+// truncated, padded or otherwise not the provider's token, as in test files
+// that show a broken token. The provider's documented format decides, so the
+// generic detectors stay quiet rather than report it a second way.
+func claimsProviderFormat(s string) bool {
+	for _, p := range providerPrefixes() {
+		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// providerPrefixes are the keywords of provider detectors that are a
+// token's own prefix: at least four characters ending in "_", "-" or ".".
+// Words that begin many unrelated values ("api-", "key-", "live_",
+// "test_", "master-", "sdk-") are left out: they claim no one format.
+func providerPrefixes() []string {
+	prefixOnce.Do(func() { prefixList = listProviderPrefixes() })
+	return prefixList
+}
+
+var (
+	prefixOnce sync.Once
+	prefixList []string
+)
+
+func listProviderPrefixes() []string {
+	common := map[string]bool{"api-": true, "key-": true, "live_": true, "test_": true, "master-": true,
+		"sdk-": true, ".v1.": true, ".acc-": true, ".acc_": true, "ico-": true, "pul-": true, "da2-": true, "p8e-": true}
+	seen := map[string]bool{}
+	var out []string
+	for _, d := range All() {
+		if strings.HasPrefix(d.ID, "generic") {
+			continue
+		}
+		for _, k := range append(append([]string(nil), d.Keywords...), d.CaseKeywords...) {
+			if len(k) < 4 || !strings.ContainsRune("_-.", rune(k[len(k)-1])) || common[k] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -33,6 +33,11 @@ func TestGenericAccept(t *testing.T) {
 		{"short lower-case value with digits is skipped", "3ieymnhnol3k2n4r", false},
 		{"environment lookup is skipped", "os.environ.get", false},
 		{"too short is skipped", "Ab1", false},
+		// A provider's prefix hands the value to that provider's detector.
+		{"truncated Cloudflare token is left to its detector", "cfut_ZE4CrcFhEIDXk9vL2sTLe", false},
+		{"Adafruit prefix with a wrong length is left to its detector", "aio_VxEqGaqgMgZej3DceezbBy03eWyWa", false},
+		{"Harness prefix is left to its detector", "pat.4oXWHvYFRNOGLVpFTZGGTA.6807c5bed9599c324f6368ce.usCT2fzvADwSoXzXc", false},
+		{"a common word before a dash claims no format", "key-Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := genericAccept(tc.value); got != tc.want {

@@ -28,8 +28,29 @@ func vcsDetectors() []Detector {
 			"Revoke the OAuth authorization (Settings > Applications) or through the OAuth app's API."),
 		githubToken("github-user-to-server-token", "GitHub App user access token", "ghu_", high,
 			"Revoke the GitHub App's authorization for the user; the token also expires after 8 hours."),
-		githubToken("github-app-token", "GitHub App installation access token", "ghs_", high,
-			"Installation tokens expire after an hour; rotate the GitHub App's private key if it leaked too."),
+		{
+			ID: "github-app-token", Provider: "GitHub", Title: "GitHub App installation access token", Severity: high,
+			// Classic installation tokens are "ghs_" and 36 base62 characters.
+			// From 2026 GitHub issues stateless ones, a JWT of about 520
+			// characters after "ghs_" with underscores and two dots; its
+			// recommended pattern for both is ghs_[A-Za-z0-9._]{36,}. A dot
+			// ending a sentence is not part of the token.
+			Keywords:    []string{"ghs_"},
+			Pattern:     `\b(ghs_[0-9A-Za-z_.]{35,999}[0-9A-Za-z_])(?:[^0-9A-Za-z_.]|\.(?:[^0-9A-Za-z_]|$)|$)`,
+			Check:       notPlaceholder,
+			Remediation: "Installation tokens expire after an hour; rotate the GitHub App's private key if it leaked too.",
+			TruePositives: []string{
+				`githubToken = "ghs_w7tp7c2qqdq12k476im52k981bqvo912befb"`,
+				"Token ghs_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx.\n",
+				`"github_secret": "ghs_RWGUZ6kS8_Ut7PbtR72k2miJwwYtxkpe8mOpT8feAWYZcwz43PxBVGCNATnycaQV9VUlPJe1uST5Xen7d3uZ5lilVlEVvT9AbxnhURdT3OzPtCvXydIrvE4LrDO"`,
+				`GH_TOKEN=ghs_eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJHaXRIdWIiLCJpbnN0YWxsYXRpb25faWQiOjQyfQ.dGhpc19pc19hX3NpZ25hdHVyZV9mb3JfdGVzdHNfb25seQ`,
+			},
+			FalsePositives: []string{
+				`ghs_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx`,
+				`foo_wWPw5k4aXcaT4fNP0UcnZwJUVFk6LO0pINUx`,
+				`ghs_wWPw5k4aXcaT4fNP0Uc`,
+			},
+		},
 		githubToken("github-refresh-token", "GitHub App refresh token", "ghr_", high,
 			"Revoke the GitHub App's authorization for the user so its refresh tokens stop working."),
 		{
@@ -71,10 +92,11 @@ func vcsDetectors() []Detector {
 		// ---- GitLab ----
 		// Routable tokens (GitLab 17.7+) are the payload, a dot, a two-digit
 		// version, a dot and nine characters (".01.x8k2m0q7z"); some
-		// generators write them without the version.
+		// generators write them without the version. Older personal tokens
+		// are 20 characters; TruffleHog, which verifies them, accepts 22.
 		gitlabToken("gitlab-pat", "GitLab personal, project or group access token", "glpat-",
-			`(?:[0-9A-Za-z_\-]{20}|[0-9A-Za-z_\-]{27,300}\.(?:[0-9a-z]{9}|[0-9a-z]{2}\.[0-9a-z]{9}))`,
-			[]string{`gitlab_token: glpat-i1o19csyk7x2omu9vmhu`, `GITLAB_TOKEN="glpat-lc9waf1uk1qkufmxkk0mm9fn0br.wccz4j5hv"`, `glpat-hellOworld380_testin`,
+			`(?:[0-9A-Za-z_\-]{20,22}|[0-9A-Za-z_\-]{27,300}\.(?:[0-9a-z]{9}|[0-9a-z]{2}\.[0-9a-z]{9}))`,
+			[]string{`gitlab_token: glpat-i1o19csyk7x2omu9vmhu`, `"gitlab_secret": "glpat-W6fYSu70dPEo5w_SwbHWgQ"`, `GITLAB_TOKEN="glpat-lc9waf1uk1qkufmxkk0mm9fn0br.wccz4j5hv"`, `glpat-hellOworld380_testin`,
 				`GITLAB_TOKEN=glpat-Jq8vT2mWx5Kz1Rb7Lc4Nf9Hd3Gp6Ys0Ua.01.1k7x3m9q2`},
 			[]string{`glpat-XXXXXXXXXXX-XXXXXXXX`, `glpat-hellOWorld380 testin`, `glpat_hellOworld380_testin`, `glpat-xxxxxxxx-xxxxxxxxxxxxxxxxxx.xxxxxxxxx`}),
 		gitlabToken("gitlab-deploy-token", "GitLab deploy token", "gldt-", `[0-9A-Za-z_\-]{20}`,
