@@ -141,6 +141,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newAWSCmd(a, g),
 		newEventsCmd(a, g),
 		newDepsCmd(a),
+		newRoadmapCmd(a, g),
 	)
 	return root
 }

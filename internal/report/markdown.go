@@ -62,9 +62,9 @@ func writeMarkdown(w io.Writer, r *Report, opts Options) error {
 		}
 		ew.printf("| %s | %s | %s | %s |\n",
 			markdownSeverity(f.Severity),
-			markdownText(f.RuleID),
+			MarkdownText(f.RuleID),
 			loc,
-			markdownText(truncate(oneLine(title), markdownTextWidth)))
+			MarkdownText(truncate(oneLine(title), markdownTextWidth)))
 	}
 	if rest := len(findings) - len(shown); rest > 0 {
 		ew.printf("\n_and %d more %s not shown._\n", rest, plural(rest, "finding", "findings"))
@@ -86,7 +86,7 @@ func writeMarkdownRemediation(ew *errWriter, shown []finding.Finding) {
 		}
 		seen[f.RuleID] = true
 		items = append(items, fmt.Sprintf("- **%s** %s: %s",
-			markdownText(f.RuleID), markdownText(oneLine(f.Title)), markdownText(oneLine(f.Remediation))))
+			MarkdownText(f.RuleID), MarkdownText(oneLine(f.Title)), MarkdownText(oneLine(f.Remediation))))
 	}
 	if len(items) == 0 {
 		return
@@ -103,7 +103,7 @@ func writeMarkdownScanErrors(ew *errWriter, errs []string) {
 	ew.printf("\n<details>\n<summary>⚠️ %d scan %s: part of the target was not scanned</summary>\n\n",
 		len(errs), plural(len(errs), "error", "errors"))
 	for _, e := range errs {
-		ew.printf("- %s\n", markdownText(oneLine(e)))
+		ew.printf("- %s\n", MarkdownText(oneLine(e)))
 	}
 	ew.printf("\n</details>\n")
 }
@@ -116,11 +116,11 @@ func markdownSeverity(s finding.Severity) string {
 	return severityEmoji[s] + " " + s.String()
 }
 
-// markdownText escapes user-controlled text for a Markdown table cell or a
+// MarkdownText escapes user-controlled text for a Markdown table cell or a
 // list item: it is put on one line, and every character with a meaning in
 // GitHub Markdown (emphasis, code, links, HTML, entities, table pipes,
 // mentions) gets a backslash, so it renders as the literal character.
-func markdownText(s string) string {
+func MarkdownText(s string) string {
 	s = oneLine(s)
 	var b strings.Builder
 	for _, r := range s {
@@ -136,7 +136,7 @@ func markdownText(s string) string {
 // element around escaped text rather than a backtick code span, because a
 // code span cannot escape a backtick or a backslash before a table pipe.
 func markdownCode(s string) string {
-	return "<code>" + markdownText(s) + "</code>"
+	return "<code>" + MarkdownText(s) + "</code>"
 }
 
 // plural picks the singular or plural noun for n.

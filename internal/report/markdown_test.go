@@ -30,8 +30,8 @@ func TestMarkdownText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := markdownText(tt.in); got != tt.want {
-				t.Errorf("markdownText(%q) = %q, want %q", tt.in, got, tt.want)
+			if got := MarkdownText(tt.in); got != tt.want {
+				t.Errorf("MarkdownText(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}
@@ -150,7 +150,7 @@ func FuzzMarkdownText(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := markdownText(s)
+		out := MarkdownText(s)
 		if strings.ContainsAny(out, "\n\r") {
 			t.Fatalf("escaped text spans lines: %q", out)
 		}

@@ -119,6 +119,10 @@ type Store interface {
 	History(ctx context.Context, findingID int64) ([]Event, error)
 	// Scans lists recent scans, newest first.
 	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// Attest records a person's attestation of a roadmap control.
+	Attest(ctx context.Context, a Attestation) (Attestation, error)
+	// Attestations lists every attestation, newest first.
+	Attestations(ctx context.Context) ([]Attestation, error)
 	// Close releases the database.
 	Close() error
 }

@@ -1,0 +1,349 @@
+// Package program turns what the scanners recorded into the views that run a
+// security program. Today that is the roadmap: every step of the checklist
+// in ../shared/seed as a control, evaluated from evidence (stored scans and
+// findings, the files of a repository, or a person's attestation with an
+// expiry), so maturity is computed, never typed in.
+package program
+
+import (
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// State is how a control stands.
+type State string
+
+// Control states.
+const (
+	// Met: the evidence shows the step is done.
+	Met State = "met"
+	// NotMet: the evidence shows it is not (open findings, a missing file).
+	NotMet State = "not_met"
+	// Expired: a person attested it once, and the attestation has run out.
+	Expired State = "expired"
+	// NoEvidence: nothing recorded says either way (no recent scan, no
+	// repository given, never attested).
+	NoEvidence State = "no_evidence"
+)
+
+// DefaultMaxAge is how recent a scan must be to count as evidence: the
+// checklist asks for regular scanning, and a month-old audit says little
+// about today's accounts.
+const DefaultMaxAge = 30 * 24 * time.Hour
+
+// Control is one step of the checklist and how to tell whether it is done.
+// Exactly one of Findings, Repo and Attest is set.
+type Control struct {
+	// ID is stable and names the control in attestations ("aws-5-sso").
+	ID string
+	// Section is the part of the checklist: "AppSec: ..." or "AWS N: ...".
+	Section string
+	// Stage is the AWS roadmap stage (1 to 11), 0 for the AppSec sections.
+	Stage int
+	// Step is the checklist's own words for the step.
+	Step string
+
+	Findings *FindingsEvidence
+	Repo     *RepoEvidence
+	// Attest marks a step no machine can see (training, threat modeling):
+	// it is met while a person's attestation has not expired.
+	Attest bool
+}
+
+// FindingsEvidence judges a control by recorded scans and open findings.
+type FindingsEvidence struct {
+	// Scan is the scanner that must have run within the maximum age (a
+	// name in store.Scan.Scanners: "secrets", "deps", "iac", "aws", "drift").
+	Scan string
+	// TargetPrefix limits the scans and findings to targets that start with
+	// it ("aws-org:" for an Organization-wide audit); empty means any.
+	TargetPrefix string
+	// Complete requires the scan to have covered its whole target (an
+	// Organization audit that reached every account).
+	Complete bool
+	// MaxAge overrides DefaultMaxAge (Evidence.MaxAge) for this control.
+	MaxAge time.Duration
+	// FromScanner is the finding.Scanner of the findings that count.
+	FromScanner string
+	// Rules lists rule ids whose open findings fail the control.
+	Rules []string
+	// Checklist, instead, counts open findings that reference this
+	// checklist step, except rules another control lists by id.
+	Checklist string
+	// MinSeverity ignores open findings below it.
+	MinSeverity finding.Severity
+}
+
+// RepoEvidence judges a control by the files of a repository.
+type RepoEvidence struct {
+	// Check looks at the repository and says whether the step is done and
+	// why (the file that shows it, or what is missing).
+	Check func(repo fs.FS) (bool, string, error)
+}
+
+// Evidence is everything the controls are judged on.
+type Evidence struct {
+	Scans        []store.Scan
+	Open         []store.Record // open findings
+	Attestations []store.Attestation
+	// Repo is the repository to check, nil when none was given.
+	Repo fs.FS
+	Now  time.Time
+	// MaxAge is how recent a scan must be; zero means DefaultMaxAge.
+	MaxAge time.Duration
+}
+
+// Result is one control's state and the reason for it.
+type Result struct {
+	Control Control
+	State   State
+	// Detail says why, in a sentence a reader can act on.
+	Detail string
+	// Findings counts the open findings that fail the control.
+	Findings int
+}
+
+// Evaluate judges every control on the evidence, in the order given.
+func Evaluate(controls []Control, ev Evidence) []Result {
+	if ev.MaxAge == 0 {
+		ev.MaxAge = DefaultMaxAge
+	}
+	listed := map[string]bool{}
+	for _, c := range controls {
+		if c.Findings != nil {
+			for _, r := range c.Findings.Rules {
+				listed[r] = true
+			}
+		}
+	}
+	out := make([]Result, 0, len(controls))
+	for _, c := range controls {
+		var r Result
+		switch {
+		case c.Findings != nil:
+			r = evalFindings(c, ev, listed)
+		case c.Repo != nil:
+			r = evalRepo(c, ev)
+		case c.Attest:
+			r = evalAttest(c, ev)
+		default:
+			r = Result{State: NoEvidence, Detail: "the control names no evidence"}
+		}
+		r.Control = c
+		out = append(out, r)
+	}
+	return out
+}
+
+func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
+	fe := c.Findings
+	maxAge := ev.MaxAge
+	if fe.MaxAge != 0 {
+		maxAge = fe.MaxAge
+	}
+	// The newest qualifying scan; Scans come newest first, but do not rely on it.
+	var last *store.Scan
+	for i := range ev.Scans {
+		s := &ev.Scans[i]
+		if _, ok := s.Scanners[fe.Scan]; !ok || !strings.HasPrefix(s.Target, fe.TargetPrefix) {
+			continue
+		}
+		if fe.Complete && s.Status != store.ScanCompleted {
+			continue
+		}
+		if last == nil || s.FinishedAt.After(last.FinishedAt) {
+			last = s
+		}
+	}
+	what := fe.Scan + " scan"
+	if fe.TargetPrefix != "" {
+		what += " on target " + fe.TargetPrefix + "*"
+	}
+	if fe.Complete {
+		what = "complete " + what
+	}
+	if last == nil {
+		return Result{State: NoEvidence, Detail: "no " + what + " recorded"}
+	}
+	if age := ev.Now.Sub(last.FinishedAt); age > maxAge {
+		return Result{State: NoEvidence, Detail: fmt.Sprintf("last %s %s, older than %s", what, day(last.FinishedAt), days(maxAge))}
+	}
+	rules := map[string]bool{}
+	for _, r := range fe.Rules {
+		rules[r] = true
+	}
+	counts := map[string]int{}
+	worst := finding.Info
+	n := 0
+	if len(fe.Rules) > 0 || fe.Checklist != "" {
+		for _, rec := range ev.Open {
+			if rec.Status != finding.StatusOpen && rec.Status != "" {
+				continue
+			}
+			if rec.Scanner != fe.FromScanner || !strings.HasPrefix(rec.Target, fe.TargetPrefix) || rec.Severity < fe.MinSeverity {
+				continue
+			}
+			if !rules[rec.RuleID] && (fe.Checklist == "" || listed[rec.RuleID] || !servesStep(rec.Finding, fe.Checklist)) {
+				continue
+			}
+			n++
+			counts[rec.RuleID]++
+			worst = max(worst, rec.Severity)
+		}
+	}
+	seen := fmt.Sprintf("%s %s on %s", what, day(last.FinishedAt), last.Target)
+	if n == 0 {
+		if len(fe.Rules) == 0 && fe.Checklist == "" {
+			return Result{State: Met, Detail: seen}
+		}
+		return Result{State: Met, Detail: seen + "; no open finding"}
+	}
+	return Result{State: NotMet, Findings: n, Detail: fmt.Sprintf("%d open finding(s), worst %s: %s", n, worst, ruleCounts(counts))}
+}
+
+// servesStep reports whether f references the checklist step.
+func servesStep(f finding.Finding, step string) bool {
+	for _, r := range f.References {
+		if r.Type == finding.RefChecklist && r.ID == step {
+			return true
+		}
+	}
+	return false
+}
+
+// ruleCounts lists rule ids with their counts, most frequent first.
+func ruleCounts(counts map[string]int) string {
+	ids := make([]string, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if counts[ids[i]] != counts[ids[j]] {
+			return counts[ids[i]] > counts[ids[j]]
+		}
+		return ids[i] < ids[j]
+	})
+	parts := make([]string, 0, len(ids))
+	for i, id := range ids {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more rule(s)", len(ids)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", id, counts[id]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func evalRepo(c Control, ev Evidence) Result {
+	if ev.Repo == nil {
+		return Result{State: NoEvidence, Detail: "no repository given (--repo)"}
+	}
+	ok, detail, err := c.Repo.Check(ev.Repo)
+	if err != nil {
+		return Result{State: NoEvidence, Detail: err.Error()}
+	}
+	if ok {
+		return Result{State: Met, Detail: detail}
+	}
+	return Result{State: NotMet, Detail: detail}
+}
+
+func evalAttest(c Control, ev Evidence) Result {
+	var last *store.Attestation
+	for i := range ev.Attestations {
+		a := &ev.Attestations[i]
+		if a.ControlID == c.ID && (last == nil || a.At.After(last.At) || a.At.Equal(last.At) && a.ID > last.ID) {
+			last = a
+		}
+	}
+	if last == nil {
+		return Result{State: NoEvidence, Detail: "not attested (palisade roadmap attest " + c.ID + ")"}
+	}
+	if !ev.Now.Before(last.Expires) {
+		return Result{State: Expired, Detail: fmt.Sprintf("attested by %s %s, expired %s", last.By, day(last.At), day(last.Expires))}
+	}
+	return Result{State: Met, Detail: fmt.Sprintf("attested by %s %s until %s: %s", last.By, day(last.At), day(last.Expires), last.Note)}
+}
+
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
+
+// Summary is the roadmap at a glance.
+type Summary struct {
+	// Level is the highest AWS roadmap stage N such that every control of
+	// stages 1 to N is met: the Summit Route roadmap is climbed in order.
+	Level int `json:"level"`
+	// NextStage is the first stage with a control not met (0 when all are).
+	NextStage int              `json:"next_stage"`
+	Met       int              `json:"met"`
+	Total     int              `json:"total"`
+	Sections  []SectionSummary `json:"sections"`
+}
+
+// SectionSummary counts one section's controls by state.
+type SectionSummary struct {
+	Section    string `json:"section"`
+	Stage      int    `json:"stage,omitempty"`
+	Met        int    `json:"met"`
+	NotMet     int    `json:"not_met"`
+	Expired    int    `json:"expired"`
+	NoEvidence int    `json:"no_evidence"`
+	Total      int    `json:"total"`
+}
+
+// Summarize counts results per section, in the order sections first appear,
+// and computes the AWS maturity level.
+func Summarize(results []Result) Summary {
+	var s Summary
+	index := map[string]int{}
+	stageDone := map[int]bool{}
+	maxStage := 0
+	for _, r := range results {
+		i, ok := index[r.Control.Section]
+		if !ok {
+			i = len(s.Sections)
+			index[r.Control.Section] = i
+			s.Sections = append(s.Sections, SectionSummary{Section: r.Control.Section, Stage: r.Control.Stage})
+		}
+		sec := &s.Sections[i]
+		sec.Total++
+		s.Total++
+		switch r.State {
+		case Met:
+			sec.Met++
+			s.Met++
+		case NotMet:
+			sec.NotMet++
+		case Expired:
+			sec.Expired++
+		default:
+			sec.NoEvidence++
+		}
+		if st := r.Control.Stage; st > 0 {
+			maxStage = max(maxStage, st)
+			if _, seen := stageDone[st]; !seen {
+				stageDone[st] = true
+			}
+			if r.State != Met {
+				stageDone[st] = false
+			}
+		}
+	}
+	// A stage the checklist leaves empty (8, "Enhance detection") does not
+	// hold the climb back.
+	for st := 1; st <= maxStage; st++ {
+		if done, ok := stageDone[st]; ok && !done {
+			s.NextStage = st
+			break
+		}
+		s.Level = st
+	}
+	return s
+}
