@@ -142,6 +142,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newEventsCmd(a, g),
 		newDepsCmd(a),
 		newRoadmapCmd(a, g),
+		newServicesCmd(a, g),
 	)
 	return root
 }

@@ -22,7 +22,7 @@ import (
 var roadmapFormats = []string{"table", "json", "markdown"}
 
 func newRoadmapCmd(a *App, g *globalFlags) *cobra.Command {
-	var repo, format, maxAge string
+	var repo, format, maxAge, catalog string
 	cmd := &cobra.Command{
 		Use:   "roadmap",
 		Short: "The checklist as a maturity roadmap, evaluated from stored evidence",
@@ -54,6 +54,9 @@ func newRoadmapCmd(a *App, g *globalFlags) *cobra.Command {
 				}
 				ev.Repo = os.DirFS(dir)
 			}
+			if ev.Catalog, err = loadCatalog(a, catalog, cmd.Flags().Changed("catalog")); err != nil {
+				return err
+			}
 			s, err := g.openStore(cmd.Context(), a)
 			if err != nil {
 				return err
@@ -83,6 +86,7 @@ func newRoadmapCmd(a *App, g *globalFlags) *cobra.Command {
 	fl.StringVar(&repo, "repo", "", "repository folder to check for pre-commit hooks, CI scans, dependency updates and IaC")
 	fl.StringVar(&format, "format", "table", "output format: "+strings.Join(roadmapFormats, ", "))
 	fl.StringVar(&maxAge, "max-age", "30d", "how recent a scan must be to count, in days (7d, 30d)")
+	fl.StringVar(&catalog, "catalog", program.CatalogFile, "service catalog (YAML); the inventory steps have no evidence without one")
 	cmd.AddCommand(newRoadmapAttestCmd(a, g))
 	return cmd
 }
@@ -215,6 +219,8 @@ func writeRoadmapJSON(w io.Writer, now time.Time, sum program.Summary, results [
 			kind = "findings"
 		case r.Control.Repo != nil:
 			kind = "repository"
+		case r.Control.Catalog != nil:
+			kind = "catalog"
 		}
 		out.Controls = append(out.Controls, roadmapJSONItem{ID: r.Control.ID, Section: r.Control.Section, Stage: r.Control.Stage,
 			Step: r.Control.Step, Evidence: kind, State: r.State, Detail: r.Detail, Findings: r.Findings})

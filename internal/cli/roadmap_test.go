@@ -114,6 +114,15 @@ func TestRoadmapFromScansRepositoryAndAttestations(t *testing.T) {
 		wantState(t, got, "training-policies", "met", "attested by ana")
 		wantState(t, got, "training-hands-on", "no_evidence", "not attested")
 		wantState(t, got, "aws-1-organizations", "no_evidence", "no aws scan")
+		wantState(t, got, "appsec-inventory", "no_evidence", "no service catalog")
+
+		writeFile(t, filepath.Join(dir, "services.yaml"), "services:\n  - name: shop\n    owner: shop@acme.example\n    data: confidential\n    targets: [\""+dir+"\"]\n")
+		withCatalog := roadmapAt(t, now, dir, env)
+		wantState(t, withCatalog, "appsec-inventory", "met", "1 services with owners; every open finding belongs to one")
+		wantState(t, withCatalog, "appsec-risk-ranking", "met", "1 services ranked")
+		if r := runAt(t, now, dir, env, "roadmap", "--catalog", "missing.yaml"); r.code != 2 || !strings.Contains(r.stderr, "missing.yaml not found") {
+			t.Errorf("a named catalog that is missing: exit %d %q", r.code, r.stderr)
+		}
 
 		// Eleven days on, the short attestation has expired and the scans
 		// are still recent; sixty days on, the scans no longer count.

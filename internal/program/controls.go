@@ -27,6 +27,8 @@ const (
 
 // Sections of the checklist, in its order.
 const (
+	secApps       = "AppSec: Understand applications that are deployed"
+	secDeploy     = "AppSec: Understand application deployment methods"
 	secPolicies   = "AppSec: Set policies and standards"
 	secSDLC       = "AppSec: Build Security Engineering into the SDLC"
 	secContinuous = "AppSec: Employ Continuous Assessments"
@@ -46,10 +48,17 @@ func liveStep(step string) *FindingsEvidence {
 }
 
 // Controls lists every step of the checklist palisade evaluates, in the
-// checklist's order. Steps no machine can see are attested by a person. The
-// two "Understand applications" steps wait for the service inventory.
+// checklist's order. Steps no machine can see are attested by a person.
 func Controls() []Control {
 	return []Control{
+		// ---- AppSec: Understand applications and how they are deployed ----
+		{ID: "appsec-inventory", Section: secApps,
+			Step:    "Make it easy to see all the component parts: every service has an owner, and every open finding belongs to a service.",
+			Catalog: &CatalogEvidence{Check: everyFindingOwned}},
+		{ID: "appsec-risk-ranking", Section: secDeploy,
+			Step:    "Continuous visibility: automate risk ranking for services based on internet exposure and the assets involved.",
+			Catalog: &CatalogEvidence{Check: everyServiceRanked}},
+
 		// ---- AppSec: Set policies and standards ----
 		{ID: "appsec-input-validation", Section: secPolicies,
 			Step:   "Sanitize and validate all input: format, range, size, type; allowlist validation whenever possible.",

@@ -36,7 +36,7 @@ func TestControlsAreWellFormed(t *testing.T) {
 		}
 		seen[c.ID] = true
 		kinds := 0
-		for _, set := range []bool{c.Findings != nil, c.Repo != nil, c.Attest} {
+		for _, set := range []bool{c.Findings != nil, c.Repo != nil, c.Catalog != nil, c.Attest} {
 			if set {
 				kinds++
 			}

@@ -26,6 +26,8 @@ evidence, so maturity is computed, never typed in:
 - **repository**: the files of the repository given with ` + "`--repo`" + ` (pre-commit hooks, CI
   configuration, Dependabot or Renovate, Terraform or CloudFormation). A malformed file is reported
   with its name and line.
+- **service catalog**: ` + "`services.yaml`" + ` (or ` + "`--catalog`" + `, [services.md](services.md)): every open
+  finding belongs to a listed service, and every service has classified data and a recent scan.
 - **attestation**: a step no machine can see (training, threat modeling, a tabletop exercise) is
   met while a person's attestation has not expired:
   ` + "`palisade roadmap attest CONTROL --by NAME --note TEXT --expires YYYY-MM-DD`" + ` (at most two years
@@ -35,9 +37,6 @@ States: ` + "`met`, `not_met`, `expired`, `no_evidence`" + `. The AWS maturity l
 the AWS roadmap such that every control of stages 1 to N is met (stage 8, which the checklist leaves
 empty, does not hold the climb back). ` + "`--format table|json|markdown`" + `; the JSON form lists every control
 with its state and the reason.
-
-The two "Understand applications" steps of the AppSec strategy are evaluated once the service
-inventory exists.
 `
 
 func TestRoadmapDocMatchesControls(t *testing.T) {
@@ -73,6 +72,8 @@ func evidenceDoc(c Control) string {
 		return "attestation"
 	case c.Repo != nil:
 		return "repository"
+	case c.Catalog != nil:
+		return "service catalog"
 	}
 	f := c.Findings
 	s := "`" + f.Scan + "` scan"

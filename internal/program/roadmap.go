@@ -38,7 +38,7 @@ const (
 const DefaultMaxAge = 30 * 24 * time.Hour
 
 // Control is one step of the checklist and how to tell whether it is done.
-// Exactly one of Findings, Repo and Attest is set.
+// Exactly one of Findings, Repo, Catalog and Attest is set.
 type Control struct {
 	// ID is stable and names the control in attestations ("aws-5-sso").
 	ID string
@@ -51,6 +51,7 @@ type Control struct {
 
 	Findings *FindingsEvidence
 	Repo     *RepoEvidence
+	Catalog  *CatalogEvidence
 	// Attest marks a step no machine can see (training, threat modeling):
 	// it is met while a person's attestation has not expired.
 	Attest bool
@@ -87,6 +88,13 @@ type RepoEvidence struct {
 	Check func(repo fs.FS) (bool, string, error)
 }
 
+// CatalogEvidence judges a control by the service catalog and what the
+// store holds about its services.
+type CatalogEvidence struct {
+	// Check says whether the step is done and why.
+	Check func(c *Catalog, ev Evidence) (bool, string)
+}
+
 // Evidence is everything the controls are judged on.
 type Evidence struct {
 	Scans        []store.Scan
@@ -94,7 +102,9 @@ type Evidence struct {
 	Attestations []store.Attestation
 	// Repo is the repository to check, nil when none was given.
 	Repo fs.FS
-	Now  time.Time
+	// Catalog is the service catalog, nil when there is none.
+	Catalog *Catalog
+	Now     time.Time
 	// MaxAge is how recent a scan must be; zero means DefaultMaxAge.
 	MaxAge time.Duration
 }
@@ -130,6 +140,8 @@ func Evaluate(controls []Control, ev Evidence) []Result {
 			r = evalFindings(c, ev, listed)
 		case c.Repo != nil:
 			r = evalRepo(c, ev)
+		case c.Catalog != nil:
+			r = evalCatalog(c, ev)
 		case c.Attest:
 			r = evalAttest(c, ev)
 		default:
@@ -248,6 +260,17 @@ func evalRepo(c Control, ev Evidence) Result {
 	if err != nil {
 		return Result{State: NoEvidence, Detail: err.Error()}
 	}
+	if ok {
+		return Result{State: Met, Detail: detail}
+	}
+	return Result{State: NotMet, Detail: detail}
+}
+
+func evalCatalog(c Control, ev Evidence) Result {
+	if ev.Catalog == nil {
+		return Result{State: NoEvidence, Detail: "no service catalog (services.yaml, --catalog)"}
+	}
+	ok, detail := c.Catalog.Check(ev.Catalog, ev)
 	if ok {
 		return Result{State: Met, Detail: detail}
 	}
