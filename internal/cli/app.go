@@ -143,6 +143,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newDepsCmd(a),
 		newRoadmapCmd(a, g),
 		newServicesCmd(a, g),
+		newMetricsCmd(a, g),
 	)
 	return root
 }
