@@ -92,8 +92,8 @@ func writeMetrics(w io.Writer, m program.Metrics, md bool) error {
 		_, openAny := m.OldestOpenDays[k]
 		row(k, fmt.Sprint(m.Open[k]), fmt.Sprint(m.OverSLA[k]), days(m.OldestOpenDays[k], openAny), days(m.MeanDaysToFix[k], fixedAny), days(m.MedianDaysFix[k], fixedAny))
 	}
-	fmt.Fprintf(w, "\nNew in the window: %d. Fixed: %d. Accepted risks: %d (%d expire within 30 days). False positives: %d.\n",
-		m.NewInWindow, m.FixedInWindow, m.Accepted, m.AcceptExpiring, m.FalsePositive)
+	fmt.Fprintf(w, "\nNew in the window: %d. Fixed: %d. Accepted risks: %d (%d expire within 30 days; %d expired, counted as open). False positives: %d.\n",
+		m.NewInWindow, m.FixedInWindow, m.Accepted, m.AcceptExpiring, m.AcceptExpired, m.FalsePositive)
 	var cats []string
 	for _, c := range finding.Categories {
 		if n := m.OpenByCategory[string(c)]; n > 0 {

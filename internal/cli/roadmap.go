@@ -91,9 +91,10 @@ func newRoadmapCmd(a *App, g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// openFindings reads every open finding from the store.
+// openFindings reads the findings that may count as open: open ones, and
+// accepted ones, whose acceptance may have expired (program.IsOpen decides).
 func openFindings(cmd *cobra.Command, s store.Store) ([]store.Record, error) {
-	return s.Findings(cmd.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen}})
+	return s.Findings(cmd.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
 }
 
 func newRoadmapAttestCmd(a *App, g *globalFlags) *cobra.Command {
@@ -116,10 +117,12 @@ func newRoadmapAttestCmd(a *App, g *globalFlags) *cobra.Command {
 			if strings.TrimSpace(note) == "" {
 				return usageErrorf("--note: say what was done and where its record is")
 			}
-			exp, err := time.Parse(time.DateOnly, expires)
+			day, err := time.Parse(time.DateOnly, expires)
 			if err != nil {
 				return usageErrorf("--expires: want YYYY-MM-DD: %v", err)
 			}
+			// The attestation holds through the whole of that day (UTC).
+			exp := day.AddDate(0, 0, 1)
 			s, err := g.openStore(cmd.Context(), a)
 			if err != nil {
 				return err
@@ -129,14 +132,14 @@ func newRoadmapAttestCmd(a *App, g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Stdout, "attested %s by %s until %s\n", att.ControlID, cleanCell(att.By), att.Expires.Format(time.DateOnly))
+			fmt.Fprintf(a.Stdout, "attested %s by %s through %s\n", att.ControlID, cleanCell(att.By), day.Format(time.DateOnly))
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&by, "by", "", "who attests (required)")
 	fl.StringVar(&note, "note", "", "what was done and where the record is (required)")
-	fl.StringVar(&expires, "expires", "", "YYYY-MM-DD after which the step counts as expired, at most two years ahead (required)")
+	fl.StringVar(&expires, "expires", "", "YYYY-MM-DD, the last day the attestation holds, at most two years ahead (required)")
 	return cmd
 }
 

@@ -45,7 +45,7 @@ func newServicesCmd(a *App, g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rk := program.Rank(c, open)
+			rk := program.Rank(c, open, a.Now().UTC())
 			switch format {
 			case "json":
 				return writeServicesJSON(a.Stdout, rk)

@@ -57,14 +57,30 @@ var serviceName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 var catalogLineErr = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
+// Limits on the catalog and its fields: it is typed by people, and its text
+// reaches terminals and reports.
+const (
+	maxCatalog     = 16 << 20
+	maxOwner       = 200
+	maxDescription = 2000
+	maxPattern     = 500
+)
+
+// matchesEverything is a pattern of wildcards and separators only ("*",
+// "**", "*:*", "*/*"), which would claim every finding.
+var matchesEverything = regexp.MustCompile(`^[*?:/]*$`)
+
 // ParseCatalog reads a catalog; name prefixes error messages
 // ("services.yaml:7: ..."). Unknown keys, a service without a name or an
 // owner, a duplicate name, an unknown data class and an empty or malformed
 // pattern are errors.
 func ParseCatalog(r io.Reader, name string) (*Catalog, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 16<<20))
+	data, err := io.ReadAll(io.LimitReader(r, maxCatalog+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > maxCatalog {
+		return nil, fmt.Errorf("%s: larger than %d MiB", name, maxCatalog>>20)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -79,9 +95,9 @@ func ParseCatalog(r io.Reader, name string) (*Catalog, error) {
 			msg = te.Errors[0]
 		}
 		if m := catalogLineErr.FindStringSubmatch(msg); m != nil {
-			return nil, fmt.Errorf("%s:%s: %s", name, m[1], strings.Replace(m[2], "not found in type program.", "unknown in ", 1))
+			return nil, fmt.Errorf("%s:%s: %s", name, m[1], Clean(strings.Replace(m[2], "not found in type program.", "unknown in ", 1)))
 		}
-		return nil, fmt.Errorf("%s: %s", name, msg)
+		return nil, fmt.Errorf("%s: %s", name, Clean(msg))
 	}
 	// A second pass over the node tree finds where each service starts, so
 	// validation errors name a line too.
@@ -118,14 +134,23 @@ func ParseCatalog(r io.Reader, name string) (*Catalog, error) {
 			return nil, fmt.Errorf("%s: service %q has no owner: every service needs one", at, s.Name)
 		}
 		seen[s.Name] = max(s.Line, 1)
+		if err := validText(s.Owner, maxOwner); err != nil {
+			return nil, fmt.Errorf("%s: service %q: owner %w", at, s.Name, err)
+		}
+		if err := validText(s.Description, maxDescription); err != nil {
+			return nil, fmt.Errorf("%s: service %q: description %w", at, s.Name, err)
+		}
 		switch s.Data {
 		case "", DataPublic, DataInternal, DataConfidential, DataRestricted:
 		default:
 			return nil, fmt.Errorf("%s: service %q: data %q: want public, internal, confidential or restricted", at, s.Name, s.Data)
 		}
 		for _, p := range append(append([]string(nil), s.Targets...), s.Resources...) {
-			if strings.TrimSpace(p) == "" || p == "*" {
+			if matchesEverything.MatchString(strings.TrimSpace(p)) {
 				return nil, fmt.Errorf("%s: service %q: pattern %q would match everything", at, s.Name, p)
+			}
+			if err := validText(p, maxPattern); err != nil {
+				return nil, fmt.Errorf("%s: service %q: pattern %w", at, s.Name, err)
 			}
 		}
 		for _, p := range s.Resources {
@@ -168,4 +193,17 @@ func (s *Service) ownsResource(resource string) bool {
 		}
 	}
 	return false
+}
+
+// validText accepts printable text of at most max bytes.
+func validText(s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("is longer than %d bytes", max)
+	}
+	for _, r := range s {
+		if unsafeRune(r) {
+			return fmt.Errorf("contains a control character (%U)", r)
+		}
+	}
+	return nil
 }

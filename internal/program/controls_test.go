@@ -8,6 +8,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/audit"
 	"github.com/palisade-sec/palisade/internal/deps"
 	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/secrets"
 )
 
 // knownRules maps every built-in posture and audit rule id to the checklist
@@ -98,5 +99,13 @@ func TestEveryRuleCountsSomewhere(t *testing.T) {
 	}
 	if deps.ChecklistStep != stepDeps {
 		t.Errorf("deps findings reference %q, the roadmap expects %q", deps.ChecklistStep, stepDeps)
+	}
+	if secrets.ChecklistStep != stepSecrets {
+		t.Errorf("secret findings reference %q, the roadmap expects %q", secrets.ChecklistStep, stepSecrets)
+	}
+	// IaC findings of every posture rule count too, through the category.
+	templates, _ := ControlByID("appsec-secure-templates")
+	if f := templates.Findings; f == nil || f.FromScanner != "iac" || f.Category != "misconfiguration" {
+		t.Errorf("appsec-secure-templates does not count IaC findings: %+v", f)
 	}
 }

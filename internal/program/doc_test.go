@@ -19,10 +19,11 @@ Generated from ` + "`internal/program`" + ` by ` + "`go test ./internal/program 
 ` + "`palisade roadmap`" + ` evaluates every step of the checklist (../shared/seed) as a control, from
 evidence, so maturity is computed, never typed in:
 
-- **findings**: a scan by the named scanner within the maximum age (30 days, ` + "`--max-age`" + `; 7 days
+- **findings**: a complete scan by the named scanner within the maximum age (30 days, ` + "`--max-age`" + `; 7 days
   where the step says "regular" or "after every deployment"), and no open finding of the listed
-  rules, or of the rules that reference the step and no other control lists. A scan that is missing
-  or too old gives "no evidence", never "met".
+  rules, or of the rules that reference the step and no other control lists. A scan that is missing,
+  partial (stopped early, some regions, a diff) or too old gives "no evidence", never "met". An
+  accepted finding whose acceptance has expired counts as open.
 - **repository**: the files of the repository given with ` + "`--repo`" + ` (pre-commit hooks, CI
   configuration, Dependabot or Renovate, Terraform or CloudFormation). A malformed file is reported
   with its name and line.
@@ -30,8 +31,11 @@ evidence, so maturity is computed, never typed in:
   finding belongs to a listed service, and every service has classified data and a recent scan.
 - **attestation**: a step no machine can see (training, threat modeling, a tabletop exercise) is
   met while a person's attestation has not expired:
-  ` + "`palisade roadmap attest CONTROL --by NAME --note TEXT --expires YYYY-MM-DD`" + ` (at most two years
-  ahead; a new attestation supersedes the last, and every one is kept).
+  ` + "`palisade roadmap attest CONTROL --by NAME --note TEXT --expires YYYY-MM-DD`" + ` (the last day it
+  holds, at most two years ahead; a new attestation supersedes the last, and every one is kept).
+
+Each step quotes the checklist. What palisade adds to make a step checkable, and the controls it adds
+for rules the checklist groups under a stage title, are marked "(palisade: ...)".
 
 States: ` + "`met`, `not_met`, `expired`, `no_evidence`" + `. The AWS maturity level is the highest stage N of
 the AWS roadmap such that every control of stages 1 to N is met (stage 8, which the checklist leaves
@@ -80,9 +84,6 @@ func evidenceDoc(c Control) string {
 	if f.TargetPrefix != "" {
 		s += " of `" + f.TargetPrefix + "…`"
 	}
-	if f.Complete {
-		s = "complete " + s
-	}
 	if f.MaxAge != 0 {
 		s += fmt.Sprintf(" within %d days", int(f.MaxAge.Hours()/24))
 	}
@@ -91,6 +92,8 @@ func evidenceDoc(c Control) string {
 		s += "; open " + strings.Join(f.Rules, ", ")
 	case f.Checklist != "":
 		s += "; open findings that reference the step (rules listed elsewhere excepted)"
+	case f.Category != "":
+		s += "; open " + string(f.Category) + " findings"
 	}
 	if f.MinSeverity > 0 {
 		s += fmt.Sprintf(" (%s and above)", f.MinSeverity)

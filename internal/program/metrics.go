@@ -41,9 +41,12 @@ type Metrics struct {
 	NewInWindow    int            `json:"new_in_window"`
 	Accepted       int            `json:"accepted"`
 	AcceptExpiring int            `json:"accepted_expiring_within_30_days"`
-	FalsePositive  int            `json:"false_positive"`
-	// Weeks is the trend over the window: findings first seen and fixed
-	// per week, newest last.
+	// AcceptExpired are acceptances past their expiry: counted as open
+	// (the next scan of their target reopens them).
+	AcceptExpired int `json:"accepted_expired"`
+	FalsePositive int `json:"false_positive"`
+	// Weeks is the trend: findings first seen and fixed per week, over the
+	// whole weeks that cover the window (13 for 90 days), newest last.
 	Weeks []Week `json:"weeks"`
 	// ScansByScanner counts scans in the window per scanner.
 	ScansByScanner map[string]int `json:"scans_by_scanner"`
@@ -88,7 +91,12 @@ func Compute(all []store.Record, scans []store.Scan, now time.Time, window time.
 		if w := weekOf(r.FirstSeen); w >= 0 {
 			m.Weeks[w].New++
 		}
-		switch r.Status {
+		status := r.Status
+		if status == finding.StatusAccepted && IsOpen(r, now) {
+			m.AcceptExpired++
+			status = finding.StatusOpen
+		}
+		switch status {
 		case finding.StatusOpen:
 			m.Open[sev]++
 			m.OpenByCategory[string(r.Category)]++
@@ -112,7 +120,7 @@ func Compute(all []store.Record, scans []store.Scan, now time.Time, window time.
 		case finding.StatusAccepted:
 			m.Accepted++
 			if r.StatusExpires != nil && r.StatusExpires.Sub(now) <= 30*24*time.Hour {
-				m.AcceptExpiring++
+				m.AcceptExpiring++ // still in force (IsOpen said so), for at most 30 days
 			}
 		case finding.StatusFalsePositive:
 			m.FalsePositive++

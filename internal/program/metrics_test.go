@@ -42,7 +42,7 @@ func TestComputeMetrics(t *testing.T) {
 		fixed(finding.High, 30, 26),                      // 4 days
 		fixed(finding.High, 60, 1),                       // 59 days
 		fixed(finding.Critical, 200, 150),                // fixed before the window
-		accepted(10), accepted(90), fp,
+		accepted(10), accepted(90), accepted(-2), fp,
 	}
 	scans := []store.Scan{
 		{Scanners: map[string]string{"secrets": "1", "deps": "1"}, FinishedAt: at(1)},
@@ -60,16 +60,18 @@ func TestComputeMetrics(t *testing.T) {
 		{"open secrets", m.OpenByCategory["secret"], 2},
 		{"critical over SLA", m.OverSLA["critical"], 1},
 		{"high over SLA", m.OverSLA["high"], 1},
-		{"medium over SLA", m.OverSLA["medium"], 1},
+		{"medium over SLA (one an expired acceptance)", m.OverSLA["medium"], 2},
 		{"info over SLA", m.OverSLA["info"], 0},
 		{"oldest critical", m.OldestOpenDays["critical"], 10},
 		{"fixed in window", m.FixedInWindow, 3},
 		{"mean days to fix high", m.MeanDaysToFix["high"], 24},
 		{"median days to fix high", m.MedianDaysFix["high"], 10},
-		{"no critical fixed in window", m.MeanDaysToFix["critical"], 0},
+		{"no critical fixed in window", len(m.MeanDaysToFix), 1},
 		{"new in window", m.NewInWindow, 7},
 		{"accepted", m.Accepted, 2},
 		{"accepted expiring", m.AcceptExpiring, 1},
+		{"accepted expired", m.AcceptExpired, 1},
+		{"the expired acceptance is open", m.Open["medium"], 2},
 		{"false positives", m.FalsePositive, 1},
 		{"aws scans in window", m.ScansByScanner["aws"], 1},
 		{"secrets scans", m.ScansByScanner["secrets"], 1},

@@ -3,6 +3,7 @@ package program
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -17,7 +18,7 @@ const maxRepoFile = 1 << 20
 
 // secretHookIDs are pre-commit framework hook ids of secret scanners.
 var secretHookIDs = map[string]bool{
-	"palisade": true, "palisade-secrets": true, "gitleaks": true, "gitleaks-docker": true,
+	"palisade-secrets": true, "palisade": true, "gitleaks": true, "gitleaks-docker": true,
 	"detect-secrets": true, "trufflehog": true, "ggshield": true, "talisman-commit": true,
 }
 
@@ -124,14 +125,31 @@ func ciRuns(re *regexp.Regexp, what string) func(fs.FS) (bool, string, error) {
 			if err != nil {
 				return false, "", err
 			}
-			text := string(data)
-			if loc := re.FindStringIndex(text); loc != nil {
-				line := 1 + strings.Count(text[:loc[0]], "\n")
-				return true, fmt.Sprintf("%s:%d runs %s", name, line, strings.TrimSpace(text[loc[0]:loc[1]])), nil
+			for i, line := range strings.Split(string(data), "\n") {
+				if !commandLine(line) {
+					continue
+				}
+				if m := re.FindString(line); m != "" {
+					return true, fmt.Sprintf("%s:%d runs %s", name, i+1, Clean(strings.TrimSpace(m))), nil
+				}
 			}
 		}
 		return false, fmt.Sprintf("no CI configuration runs %s (read %s)", what, strings.Join(files, ", ")), nil
 	}
+}
+
+// commandLine reports whether a CI configuration line can run something:
+// comments and job or step names cannot ("# add semgrep later",
+// "name: semgrep").
+func commandLine(line string) bool {
+	t := strings.TrimSpace(line)
+	t = strings.TrimPrefix(t, "- ")
+	switch {
+	case t == "", strings.HasPrefix(t, "#"), strings.HasPrefix(t, "//"), strings.HasPrefix(t, "*"),
+		strings.HasPrefix(t, "name:"), strings.HasPrefix(t, "description:"), strings.HasPrefix(t, "stage:"):
+		return false
+	}
+	return true
 }
 
 // inlineScanCommand is a security scan a pipeline runs inline.
@@ -191,26 +209,59 @@ func infrastructureAsCode(repo fs.FS) (bool, string, error) {
 	return true, found + " defines infrastructure as code", nil
 }
 
-// readSmall reads a file of at most maxRepoFile bytes.
+// readSmall reads a regular file of at most maxRepoFile bytes. A device,
+// a pipe or a symbolic link to one (/dev/zero reports size 0 and never
+// ends) is refused, and the read is bounded whatever the size says.
 func readSmall(repo fs.FS, name string) ([]byte, error) {
-	info, err := fs.Stat(repo, name)
+	f, err := repo.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > maxRepoFile {
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxRepoFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > maxRepoFile {
 		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxRepoFile)
 	}
-	return fs.ReadFile(repo, name)
+	return data, nil
 }
 
 // yamlLine is the line yaml.v3 puts in its messages ("yaml: line 3: ...",
 // "line 2: cannot unmarshal ...").
 var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 
-// yamlError names the file and line of a YAML error.
+// yamlError names the file and line of a YAML error, with the file's own
+// text in the message made safe to print.
 func yamlError(name string, err error) error {
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Errorf("%s:%s: %s", name, m[1], m[2])
+		return fmt.Errorf("%s:%s: %s", name, m[1], Clean(m[2]))
 	}
-	return fmt.Errorf("%s: %w", name, err)
+	return fmt.Errorf("%s: %s", name, Clean(err.Error()))
+}
+
+// Clean makes text from files and users safe for one line of a terminal:
+// control characters (escape sequences, newlines) and bidirectional
+// overrides become "?".
+func Clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unsafeRune(r) {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// unsafeRune reports the characters Clean replaces and input validation
+// rejects: C0 and C1 controls and Unicode bidirectional controls.
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f
 }

@@ -2,6 +2,8 @@ package program
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -27,8 +29,8 @@ func TestRepoChecks(t *testing.T) {
 			files(".pre-commit-config.yaml", "repos:\n  - repo: https://github.com/gitleaks/gitleaks\n    rev: v8.30.1\n    hooks:\n      - id: gitleaks\n"),
 			true, "runs the gitleaks hook"},
 		{"pre-commit framework with palisade", preCommitSecretScan,
-			files(".pre-commit-config.yaml", "repos:\n  - repo: https://github.com/palisade-sec/palisade\n    rev: v1\n    hooks: [{id: palisade}]\n"),
-			true, "palisade hook"},
+			files(".pre-commit-config.yaml", "repos:\n  - repo: https://github.com/palisade-sec/palisade\n    rev: v1\n    hooks: [{id: palisade-secrets}]\n"),
+			true, "palisade-secrets hook"},
 		{"pre-commit framework without a secret scanner", preCommitSecretScan,
 			files(".pre-commit-config.yaml", "repos:\n  - repo: https://github.com/pre-commit/pre-commit-hooks\n    hooks:\n      - id: trailing-whitespace\n"),
 			false, "no pre-commit hook runs a secret scanner"},
@@ -57,6 +59,12 @@ func TestRepoChecks(t *testing.T) {
 			files(".github/workflows/codeql.yml", "steps:\n  - uses: github/codeql-action/init@v3\n  - uses: github/codeql-action/analyze@v3\n"),
 			true, "codeql.yml:3"},
 		{"semgrep in Jenkins", ciRuns(sastCommand, "a SAST tool"), files("Jenkinsfile", "sh 'semgrep ci'"), true, "Jenkinsfile:1 runs semgrep"},
+		{"a comment runs nothing", ciRuns(sastCommand, "a SAST tool"),
+			files(".github/workflows/ci.yml", "# TODO: add semgrep\njobs:\n  sast:\n    name: semgrep\n    steps:\n      - run: make test # semgrep later\n"),
+			true, "ci.yml:6"},
+		{"only comments and names", ciRuns(sastCommand, "a SAST tool"),
+			files(".github/workflows/ci.yml", "# TODO: add semgrep\njobs:\n  sast:\n    steps:\n      - name: semgrep\n        run: make test\n"),
+			false, "no CI configuration runs a SAST tool"},
 
 		{"Dependabot", dependencyUpdates, files(".github/dependabot.yml", "version: 2"), true, ".github/dependabot.yml"},
 		{"Renovate", dependencyUpdates, files("renovate.json", "{}"), true, "renovate.json"},
@@ -94,18 +102,34 @@ func TestRepoChecksReportBadFiles(t *testing.T) {
 	}
 }
 
-func FuzzPreCommitHookIDs(f *testing.F) {
+func FuzzPreCommitSecretScan(f *testing.F) {
 	f.Add([]byte("repos:\n  - repo: x\n    hooks:\n      - id: gitleaks\n"))
-	f.Add([]byte("repos: [{hooks: [{id: palisade}]}]"))
+	f.Add([]byte("repos: [{hooks: [{id: palisade-secrets}]}]"))
 	f.Add([]byte("repos: 3"))
+	f.Add([]byte("repos:\n  - hooks: [\x1b]0;x\x07\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ids, err := preCommitHookIDs(data)
+		ok, detail, err := preCommitSecretScan(files(".pre-commit-config.yaml", string(data)))
 		if err != nil {
-			if e := yamlError(".pre-commit-config.yaml", err); !strings.HasPrefix(e.Error(), ".pre-commit-config.yaml") {
-				t.Fatalf("error %q does not name the file", e)
+			if !strings.HasPrefix(err.Error(), ".pre-commit-config.yaml") || Clean(err.Error()) != err.Error() {
+				t.Fatalf("error %q does not name the file or carries control characters", err)
 			}
 			return
 		}
-		_ = ids
+		if ok != strings.Contains(detail, "runs the") {
+			t.Fatalf("ok %v with detail %q", ok, detail)
+		}
+		if Clean(detail) != detail {
+			t.Fatalf("detail %q carries control characters", detail)
+		}
 	})
+}
+
+func TestReadSmallRefusesDevicesAndHugeFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "ci.yml")); err != nil {
+		t.Skip(err)
+	}
+	if _, err := readSmall(os.DirFS(dir), "ci.yml"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a symlink to /dev/zero: %v, want it refused", err)
+	}
 }

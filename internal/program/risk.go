@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -47,7 +48,7 @@ var exposureRules = map[string]string{
 	"AWS-EC2-006": "instance with a public IP", "AWS-LMB-004": "function URL without authentication",
 	"AWS-LMB-002": "function anyone may invoke", "AWS-APIGW-002": "API method without authorization",
 	"AWS-ES-007": "public OpenSearch endpoint", "AWS-EKS-003": "public EKS API endpoint", "AWS-S3-016": "static website",
-	"AWS-CF-001": "CloudFront distribution",
+	"AWS-CF-001": "CloudFront distribution serving plain HTTP",
 }
 
 // privilegeRules are the rules whose open findings show an identity with
@@ -84,9 +85,10 @@ type Ranking struct {
 	Unassigned map[string]int `json:"unassigned,omitempty"`
 }
 
-// Rank scores every service of the catalog on the open findings. A finding
-// belongs to every service that lists its target or matches its resource.
-func Rank(c *Catalog, open []store.Record) Ranking {
+// Rank scores every service of the catalog on the stored findings that are
+// open at now (IsOpen). A finding belongs to every service that lists its
+// target or matches its resource.
+func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
 	type acc struct {
 		weak               float64
 		counts             map[string]int
@@ -100,7 +102,7 @@ func Rank(c *Catalog, open []store.Record) Ranking {
 	}
 	unassigned := map[string]int{}
 	for _, rec := range open {
-		if rec.Status != finding.StatusOpen && rec.Status != "" {
+		if !IsOpen(rec, now) {
 			continue
 		}
 		claimed := false
@@ -223,7 +225,19 @@ func short(r string) string {
 // everyFindingOwned is met when each open finding belongs to a service of
 // the catalog: nothing in the estate is unlisted.
 func everyFindingOwned(c *Catalog, ev Evidence) (bool, string) {
-	rk := Rank(c, ev.Open)
+	maxAge := ev.MaxAge
+	if maxAge == 0 {
+		maxAge = DefaultMaxAge
+	}
+	recent := false
+	for _, sc := range ev.Scans {
+		recent = recent || sc.Status == store.ScanCompleted && ev.Now.Sub(sc.FinishedAt) <= maxAge
+	}
+	if !recent {
+		// No finding proves nothing when nothing was looked at.
+		return false, fmt.Sprintf("no complete scan in the last %s to tie to the %d services", days(maxAge), len(c.Services))
+	}
+	rk := Rank(c, ev.Open, ev.Now)
 	if len(rk.Unassigned) == 0 {
 		return true, fmt.Sprintf("%d services with owners; every open finding belongs to one", len(c.Services))
 	}
@@ -257,7 +271,7 @@ func everyServiceRanked(c *Catalog, ev Evidence) (bool, string) {
 		}
 		scanned := false
 		for _, sc := range ev.Scans {
-			if ev.Now.Sub(sc.FinishedAt) > maxAge {
+			if ev.Now.Sub(sc.FinishedAt) > maxAge || sc.Status != store.ScanCompleted {
 				continue
 			}
 			// A service made of cloud resources is seen by a live audit

@@ -60,7 +60,7 @@ func TestRankExplainsEveryTerm(t *testing.T) {
 			return r
 		}(),
 	}
-	got := Rank(c, open)
+	got := Rank(c, open, now)
 	if len(got.Services) != 3 {
 		t.Fatalf("ranked %d services", len(got.Services))
 	}
@@ -104,7 +104,7 @@ func TestRankCapsWeaknesses(t *testing.T) {
 	for range 9 {
 		open = append(open, rec("/src/legacy", "", "GHSA-1", finding.Critical))
 	}
-	r := Rank(c, open).Services[0]
+	r := Rank(c, open, now).Services[0]
 	if r.Terms[2].Points != 40 || !strings.Contains(r.Terms[2].Why, "9 critical (90 points, capped)") || r.Score != 50 {
 		t.Errorf("terms %+v score %d, want weaknesses capped at 40 and a score of 50", r.Terms, r.Score)
 	}
@@ -126,6 +126,11 @@ func TestParseCatalogErrors(t *testing.T) {
 		{"bad yaml", "services:\n  - name: a\n   owner: b\n", "services.yaml:1: did not find expected '-' indicator"},
 		{"wrong type", "services:\n  - name: a\n    owner: b\n    internet_facing: sometimes\n", "services.yaml:4:"},
 		{"future version", "version: 2\nservices:\n  - name: a\n    owner: b\n", "version 2"},
+		{"double star matches everything", "services:\n  - name: a\n    owner: b\n    targets: ['**']\n", "would match everything"},
+		{"wildcards and colons match everything", "services:\n  - name: a\n    owner: b\n    resources: ['*:*']\n", "would match everything"},
+		{"terminal escape in the owner", "services:\n  - name: a\n    owner: \"x\\e]0;pwn\\a\"\n", "owner contains a control character"},
+		{"terminal escape in a YAML error", "services:\n  - name: a\n    owner: b\n    internet_facing: \"\\e]0;pwn\\a\"\n", "services.yaml:4: cannot unmarshal !!str `?]0;pwn?`"},
+		{"owner too long", "services:\n  - name: a\n    owner: " + strings.Repeat("o", 201) + "\n", "owner is longer than 200 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseCatalog(strings.NewReader(tc.text), "services.yaml")
@@ -166,17 +171,17 @@ func FuzzParseCatalog(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseCatalog(strings.NewReader(string(data)), "services.yaml")
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "services.yaml") {
-				t.Fatalf("error %q does not name the file", err)
+			if !strings.HasPrefix(err.Error(), "services.yaml") || Clean(err.Error()) != err.Error() {
+				t.Fatalf("error %q does not name the file or carries control characters", err)
 			}
 			return
 		}
 		for _, s := range c.Services {
-			if s.Owner == "" || !serviceName.MatchString(s.Name) {
-				t.Fatalf("accepted a service without owner or with a bad name: %+v", s)
+			if s.Owner == "" || !serviceName.MatchString(s.Name) || Clean(s.Owner) != s.Owner || Clean(s.Description) != s.Description {
+				t.Fatalf("accepted a service without owner, with a bad name or with control characters: %+v", s)
 			}
 		}
-		Rank(c, []store.Record{rec("t", "arn:aws:s3:::b", "AWS-S3-006", finding.High)})
+		Rank(c, []store.Record{rec("t", "arn:aws:s3:::b", "AWS-S3-006", finding.High)}, now)
 	})
 }
 
@@ -193,8 +198,11 @@ func TestCatalogControls(t *testing.T) {
 		detail  string
 	}{
 		{"no catalog", inv, Evidence{}, NoEvidence, "no service catalog"},
-		{"every finding owned", inv, Evidence{Catalog: c, Open: []store.Record{rec("/src/orders", "", "r", finding.Low)}}, Met, "3 services with owners"},
-		{"a finding nobody owns", inv, Evidence{Catalog: c, Open: []store.Record{rec("/src/orders", "", "r", finding.Low), rec("/src/new-thing", "", "r", finding.Low)}},
+		{"nothing scanned proves nothing", inv, Evidence{Catalog: c}, NotMet, "no complete scan in the last 30 days"},
+		{"every finding owned", inv, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)},
+			Open: []store.Record{rec("/src/orders", "", "r", finding.Low)}}, Met, "3 services with owners"},
+		{"a finding nobody owns", inv, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)},
+			Open: []store.Record{rec("/src/orders", "", "r", finding.Low), rec("/src/new-thing", "", "r", finding.Low)}},
 			NotMet, "1 open finding(s) belong to no service: /src/new-thing"},
 		{"unclassified and unscanned services", rank, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)}},
 			NotMet, "website (no recent scan of its targets), batch (data not classified)"},

@@ -46,7 +46,8 @@ type Control struct {
 	Section string
 	// Stage is the AWS roadmap stage (1 to 11), 0 for the AppSec sections.
 	Stage int
-	// Step is the checklist's own words for the step.
+	// Step quotes the checklist; palisade's additions are marked
+	// "(palisade: ...)".
 	Step string
 
 	Findings *FindingsEvidence
@@ -65,9 +66,6 @@ type FindingsEvidence struct {
 	// TargetPrefix limits the scans and findings to targets that start with
 	// it ("aws-org:" for an Organization-wide audit); empty means any.
 	TargetPrefix string
-	// Complete requires the scan to have covered its whole target (an
-	// Organization audit that reached every account).
-	Complete bool
 	// MaxAge overrides DefaultMaxAge (Evidence.MaxAge) for this control.
 	MaxAge time.Duration
 	// FromScanner is the finding.Scanner of the findings that count.
@@ -77,6 +75,8 @@ type FindingsEvidence struct {
 	// Checklist, instead, counts open findings that reference this
 	// checklist step, except rules another control lists by id.
 	Checklist string
+	// Category, instead, counts every open finding of this category.
+	Category finding.Category
 	// MinSeverity ignores open findings below it.
 	MinSeverity finding.Severity
 }
@@ -159,14 +159,19 @@ func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
 	if fe.MaxAge != 0 {
 		maxAge = fe.MaxAge
 	}
-	// The newest qualifying scan; Scans come newest first, but do not rely on it.
-	var last *store.Scan
+	// The newest complete and the newest partial scan (stopped early, some
+	// regions, a diff): a partial scan proves nothing about what it did not
+	// read.
+	var last, partial *store.Scan
 	for i := range ev.Scans {
 		s := &ev.Scans[i]
 		if _, ok := s.Scanners[fe.Scan]; !ok || !strings.HasPrefix(s.Target, fe.TargetPrefix) {
 			continue
 		}
-		if fe.Complete && s.Status != store.ScanCompleted {
+		if s.Status != store.ScanCompleted {
+			if partial == nil || s.FinishedAt.After(partial.FinishedAt) {
+				partial = s
+			}
 			continue
 		}
 		if last == nil || s.FinishedAt.After(last.FinishedAt) {
@@ -177,14 +182,19 @@ func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
 	if fe.TargetPrefix != "" {
 		what += " on target " + fe.TargetPrefix + "*"
 	}
-	if fe.Complete {
-		what = "complete " + what
+	// Open findings prove a step is not done whatever the scan covered;
+	// their absence proves it done only after a complete, recent scan.
+	if last == nil && partial == nil {
+		return Result{State: NoEvidence, Detail: "no complete " + what + " recorded"}
 	}
-	if last == nil {
-		return Result{State: NoEvidence, Detail: "no " + what + " recorded"}
+	if last != nil && ev.Now.Sub(last.FinishedAt) > maxAge {
+		last = nil
 	}
-	if age := ev.Now.Sub(last.FinishedAt); age > maxAge {
-		return Result{State: NoEvidence, Detail: fmt.Sprintf("last %s %s, older than %s", what, day(last.FinishedAt), days(maxAge))}
+	if partial != nil && ev.Now.Sub(partial.FinishedAt) > maxAge {
+		partial = nil
+	}
+	if last == nil && partial == nil {
+		return Result{State: NoEvidence, Detail: fmt.Sprintf("no complete %s in the last %s", what, days(maxAge))}
 	}
 	rules := map[string]bool{}
 	for _, r := range fe.Rules {
@@ -193,15 +203,17 @@ func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
 	counts := map[string]int{}
 	worst := finding.Info
 	n := 0
-	if len(fe.Rules) > 0 || fe.Checklist != "" {
+	if len(fe.Rules) > 0 || fe.Checklist != "" || fe.Category != "" {
 		for _, rec := range ev.Open {
-			if rec.Status != finding.StatusOpen && rec.Status != "" {
+			if !IsOpen(rec, ev.Now) {
 				continue
 			}
 			if rec.Scanner != fe.FromScanner || !strings.HasPrefix(rec.Target, fe.TargetPrefix) || rec.Severity < fe.MinSeverity {
 				continue
 			}
-			if !rules[rec.RuleID] && (fe.Checklist == "" || listed[rec.RuleID] || !servesStep(rec.Finding, fe.Checklist)) {
+			byStep := fe.Checklist != "" && !listed[rec.RuleID] && servesStep(rec.Finding, fe.Checklist)
+			byCategory := fe.Category != "" && rec.Category == fe.Category
+			if !rules[rec.RuleID] && !byStep && !byCategory {
 				continue
 			}
 			n++
@@ -209,14 +221,30 @@ func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
 			worst = max(worst, rec.Severity)
 		}
 	}
-	seen := fmt.Sprintf("%s %s on %s", what, day(last.FinishedAt), last.Target)
 	if n == 0 {
-		if len(fe.Rules) == 0 && fe.Checklist == "" {
+		if last == nil {
+			return Result{State: NoEvidence, Detail: fmt.Sprintf("only partial %ss recently (the last %s on %s): no open finding, but a complete scan is needed", what, day(partial.FinishedAt), partial.Target)}
+		}
+		seen := fmt.Sprintf("%s %s on %s", what, day(last.FinishedAt), last.Target)
+		if len(fe.Rules) == 0 && fe.Checklist == "" && fe.Category == "" {
 			return Result{State: Met, Detail: seen}
 		}
 		return Result{State: Met, Detail: seen + "; no open finding"}
 	}
 	return Result{State: NotMet, Findings: n, Detail: fmt.Sprintf("%d open finding(s), worst %s: %s", n, worst, ruleCounts(counts))}
+}
+
+// IsOpen reports whether a stored finding counts as open now: open, or
+// accepted with an acceptance that has expired (the store reopens those at
+// the next scan of their target; until then they are open all the same).
+func IsOpen(r store.Record, now time.Time) bool {
+	switch r.Status {
+	case finding.StatusOpen, "":
+		return true
+	case finding.StatusAccepted:
+		return r.StatusExpires != nil && !now.Before(*r.StatusExpires)
+	}
+	return false
 }
 
 // servesStep reports whether f references the checklist step.
@@ -291,7 +319,7 @@ func evalAttest(c Control, ev Evidence) Result {
 	if !ev.Now.Before(last.Expires) {
 		return Result{State: Expired, Detail: fmt.Sprintf("attested by %s %s, expired %s", last.By, day(last.At), day(last.Expires))}
 	}
-	return Result{State: Met, Detail: fmt.Sprintf("attested by %s %s until %s: %s", last.By, day(last.At), day(last.Expires), last.Note)}
+	return Result{State: Met, Detail: fmt.Sprintf("attested by %s %s through %s: %s", last.By, day(last.At), day(last.Expires.Add(-time.Nanosecond)), last.Note)}
 }
 
 func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }

@@ -38,9 +38,9 @@ func TestEvaluateFindings(t *testing.T) {
 		want    State
 		detail  string
 	}{
-		{"no scan", ruleControl, Evidence{}, NoEvidence, "no aws scan recorded"},
+		{"no scan", ruleControl, Evidence{}, NoEvidence, "no complete aws scan recorded"},
 		{"scan too old", ruleControl, Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", 40*day, store.ScanCompleted)}},
-			NoEvidence, "older than 30 days"},
+			NoEvidence, "no complete aws scan in the last 30 days"},
 		{"recent scan, no finding", ruleControl, Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
 			Met, "no open finding"},
 		{"open finding of a listed rule", ruleControl, Evidence{
@@ -68,22 +68,48 @@ func TestEvaluateFindings(t *testing.T) {
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open:  []store.Record{open("aws:1", "aws", "AWS-ACCT-001", finding.High, stepVisibility)}},
 			Met, ""},
+		{"an expired acceptance counts as open", ruleControl, Evidence{
+			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
+			Open: []store.Record{func() store.Record {
+				r := open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")
+				exp := now.Add(-time.Hour)
+				r.Status, r.StatusExpires = finding.StatusAccepted, &exp
+				return r
+			}(), func() store.Record {
+				r := open("aws:1", "aws", "AWS-ACCT-002", finding.High, "")
+				exp := now.Add(time.Hour)
+				r.Status, r.StatusExpires = finding.StatusAccepted, &exp
+				return r
+			}()}},
+			NotMet, "1 open finding(s), worst high: AWS-ACCT-001 ×1"},
+		{"a category counts every finding of it", Control{ID: "t", Findings: &FindingsEvidence{Scan: "iac", FromScanner: "iac", Category: finding.Misconfiguration, MinSeverity: finding.High}},
+			Evidence{Scans: []store.Scan{scanOf("/repo", "iac", day, store.ScanCompleted)},
+				Open: []store.Record{func() store.Record {
+					r := open("/repo", "iac", "AWS-S3-001", finding.High, stepS3Block)
+					r.Category = finding.Misconfiguration
+					return r
+				}(), open("/repo", "iac", "AWS-TAG-001", finding.Low, stepOwnership)}},
+			NotMet, "1 open finding(s), worst high: AWS-S3-001 ×1"},
 		{"minimum severity", Control{ID: "d", Findings: &FindingsEvidence{Scan: "deps", FromScanner: "deps", Checklist: stepDeps, MinSeverity: finding.High}},
 			Evidence{Scans: []store.Scan{scanOf("/repo", "deps", day, store.ScanCompleted)},
 				Open: []store.Record{open("/repo", "deps", "GHSA-1", finding.Medium, stepDeps)}},
 			Met, ""},
 		{"organization audit needed", Control{ID: "o", Findings: &FindingsEvidence{Scan: "aws", TargetPrefix: "aws-org:"}},
 			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
-			NoEvidence, "no aws scan on target aws-org:* recorded"},
-		{"complete audit needed", Control{ID: "o", Findings: &FindingsEvidence{Scan: "aws", TargetPrefix: "aws-org:", Complete: true}},
-			Evidence{Scans: []store.Scan{scanOf("aws-org:o-1", "aws", day, store.ScanPartial)}},
-			NoEvidence, "no complete aws scan"},
-		{"complete audit found", Control{ID: "o", Findings: &FindingsEvidence{Scan: "aws", TargetPrefix: "aws-org:", Complete: true}},
+			NoEvidence, "no complete aws scan on target aws-org:* recorded"},
+		{"a partial scan is no evidence", ruleControl,
+			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanPartial)}},
+			NoEvidence, "only partial aws scans recently (the last 2026-11-26 on aws:1): no open finding, but a complete scan is needed"},
+		{"a partial scan's findings still fail the control", ruleControl,
+			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanPartial)},
+				Open: []store.Record{open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")}},
+			NotMet, "AWS-ACCT-001 ×1"},
+		{"complete audit found", Control{ID: "o", Findings: &FindingsEvidence{Scan: "aws", TargetPrefix: "aws-org:"}},
 			Evidence{Scans: []store.Scan{scanOf("aws-org:o-1", "aws", 2*day, store.ScanCompleted), scanOf("aws-org:o-1", "aws", day, store.ScanPartial)}},
 			Met, "on aws-org:o-1"},
 		{"control's own maximum age", Control{ID: "w", Findings: &FindingsEvidence{Scan: "aws", MaxAge: 7 * day}},
 			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", 8*day, store.ScanCompleted)}},
-			NoEvidence, "older than 7 days"},
+			NoEvidence, "no complete aws scan in the last 7 days"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.ev.Now = now
@@ -112,7 +138,7 @@ func TestEvaluateAttestations(t *testing.T) {
 	}{
 		{"never attested", nil, NoEvidence, "palisade roadmap attest training-policies"},
 		{"another control's attestation", []store.Attestation{{ControlID: "x", By: "a", At: now, Expires: now.Add(time.Hour)}}, NoEvidence, "not attested"},
-		{"valid", []store.Attestation{att(1, "ana", now.AddDate(0, -1, 0), now.AddDate(0, 11, 0))}, Met, "attested by ana 2026-10-27 until 2027-10-27: slides in the wiki"},
+		{"valid", []store.Attestation{att(1, "ana", now.AddDate(0, -1, 0), now.AddDate(0, 11, 0))}, Met, "attested by ana 2026-10-27 through 2027-10-27: slides in the wiki"},
 		{"expired", []store.Attestation{att(1, "ana", now.AddDate(-1, 0, 0), now.AddDate(0, 0, -1))}, Expired, "expired 2026-11-26"},
 		{"expires exactly now", []store.Attestation{att(1, "ana", now.AddDate(-1, 0, 0), now)}, Expired, ""},
 		{"the newest one counts", []store.Attestation{

@@ -15,6 +15,9 @@ import (
 	"github.com/palisade-sec/palisade/internal/secrets/detectors"
 )
 
+// ChecklistStep is the checklist step secret findings serve.
+const ChecklistStep = "AppSec: Never store secrets in code or config"
+
 // ScannerName is the name findings carry in their Scanner field.
 const ScannerName = "secrets"
 

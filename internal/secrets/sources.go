@@ -308,7 +308,7 @@ func (e *Engine) Finding(h Hit, path, commit string, lineOffset int) finding.Fin
 		Verification: h.Verification,
 		References: append([]finding.Reference{
 			{Type: finding.RefCWE, ID: "CWE-798", URL: "https://cwe.mitre.org/data/definitions/798.html"},
-			{Type: finding.RefChecklist, ID: "AppSec: Never store secrets in code or config"},
+			{Type: finding.RefChecklist, ID: ChecklistStep},
 		}, d.References...),
 	}
 	if h.Verification == Verified {

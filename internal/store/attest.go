@@ -49,6 +49,10 @@ func (s *sqlStore) Attest(ctx context.Context, a Attestation) (Attestation, erro
 		return Attestation{}, fmt.Errorf("attest %s: expiry %s is not in the future", a.ControlID, a.Expires.Format(time.DateOnly))
 	case a.Expires.Sub(a.At) > maxAttestation:
 		return Attestation{}, fmt.Errorf("attest %s: expiry %s is more than two years away", a.ControlID, a.Expires.Format(time.DateOnly))
+	case len(a.ControlID) > 100 || len(a.By) > 200 || len(a.Note) > 2000:
+		return Attestation{}, fmt.Errorf("attest: control id, name or note too long (100, 200, 2000 bytes)")
+	case hasControl(a.ControlID + a.By + a.Note):
+		return Attestation{}, fmt.Errorf("attest %s: control characters are not allowed", a.ControlID)
 	}
 	err := s.db.QueryRowContext(ctx,
 		`INSERT INTO attestations (control_id, actor, note, attested_at, expires_at)
@@ -81,4 +85,15 @@ func (s *sqlStore) Attestations(ctx context.Context) ([]Attestation, error) {
 		return nil, fmt.Errorf("list attestations: %w", err)
 	}
 	return out, nil
+}
+
+// hasControl reports C0 and C1 control characters and Unicode
+// bidirectional controls, which could rewrite a terminal or a report.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f {
+			return true
+		}
+	}
+	return false
 }

@@ -51,6 +51,9 @@ func TestAttestRejects(t *testing.T) {
 		{"expiry in the past", func(a *store.Attestation) { a.Expires = now.AddDate(0, 0, -1) }, "not in the future"},
 		{"no expiry", func(a *store.Attestation) { a.Expires = time.Time{} }, "not in the future"},
 		{"expiry too far", func(a *store.Attestation) { a.Expires = now.AddDate(3, 0, 0) }, "more than two years"},
+		{"terminal escape in the name", func(a *store.Attestation) { a.By = "ana\x1b]0;pwn\a" }, "control characters are not allowed"},
+		{"bidirectional override in the note", func(a *store.Attestation) { a.Note = "done \u202e" }, "control characters are not allowed"},
+		{"note too long", func(a *store.Attestation) { a.Note = strings.Repeat("n", 2001) }, "too long"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, s store.Store) {

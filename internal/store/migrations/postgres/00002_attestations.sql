@@ -1,4 +1,4 @@
--- Attestations: a person's signed statement that a roadmap control no machine
+-- Attestations: a person's statement that a roadmap control no machine
 -- can check holds (training given, a tabletop exercise run), with an expiry.
 -- Keep in step with ../sqlite/00002_attestations.sql.
 
