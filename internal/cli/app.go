@@ -144,6 +144,8 @@ func newRootCmd(a *App) *cobra.Command {
 		newRoadmapCmd(a, g),
 		newServicesCmd(a, g),
 		newMetricsCmd(a, g),
+		newServeCmd(a, g),
+		newUserCmd(a, g),
 	)
 	return root
 }

@@ -123,6 +123,30 @@ type Store interface {
 	Attest(ctx context.Context, a Attestation) (Attestation, error)
 	// Attestations lists every attestation, newest first.
 	Attestations(ctx context.Context) ([]Attestation, error)
+
+	// CreateUser adds an account of the server (ErrExists when the name is taken).
+	CreateUser(ctx context.Context, u User) (User, error)
+	// UserByName and UserByID find a user (ErrNotFound).
+	UserByName(ctx context.Context, name string) (User, error)
+	UserByID(ctx context.Context, id int64) (User, error)
+	// Users lists every user by name.
+	Users(ctx context.Context) ([]User, error)
+	// UpdateUser changes role, password hash and disabled flag; disabling a
+	// user or changing the password ends the user's sessions.
+	UpdateUser(ctx context.Context, u User) error
+	// RehashPassword stores a stronger hash of the same password.
+	RehashPassword(ctx context.Context, userID int64, hash string) error
+	// CreateSession, Session, TouchSession and DeleteSession keep server-side
+	// sessions by the SHA-256 of their token.
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, idHash string) (Session, error)
+	TouchSession(ctx context.Context, idHash string, seen time.Time, authAt *time.Time) error
+	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteSessionsBefore removes idle and too old sessions.
+	DeleteSessionsBefore(ctx context.Context, idle, absolute time.Time) (int64, error)
+	// Audit appends to the audit log; AuditLog lists it, newest first.
+	Audit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
 	// Close releases the database.
 	Close() error
 }

@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-sec/palisade/internal/server"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+func newServeCmd(a *App, g *globalFlags) *cobra.Command {
+	var listen, certFile, keyFile, catalog string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API (findings, triage, roadmap, services, metrics) to a team",
+		Long: "serve runs palisade's HTTP API on the store. Accounts are created with `palisade user add`. " +
+			"Off the loopback interface it requires TLS (--tls-cert, --tls-key): session cookies are Secure.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			host, _, err := net.SplitHostPort(listen)
+			if err != nil {
+				return usageErrorf("--listen: %v", err)
+			}
+			tls := certFile != "" || keyFile != ""
+			if tls && (certFile == "" || keyFile == "") {
+				return usageErrorf("--tls-cert and --tls-key go together")
+			}
+			if ip := net.ParseIP(host); !tls && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+				return usageErrorf("--listen %s is not a loopback address: serve over TLS (--tls-cert, --tls-key)", listen)
+			}
+			if catalog != "" && !filepath.IsAbs(catalog) {
+				catalog = filepath.Join(a.Dir, catalog)
+			}
+			if catalog != "" {
+				// Refuse a broken catalog now rather than on the first request.
+				if _, err := loadCatalog(a, catalog, true); err != nil {
+					return err
+				}
+			}
+			s, err := g.openStore(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			srv := server.New(server.Options{Store: s, Now: a.Now, Catalog: catalog})
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			scheme := "http"
+			if tls {
+				scheme = "https"
+			}
+			fmt.Fprintf(a.Stderr, "palisade: serving on %s://%s\n", scheme, ln.Addr())
+			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+				WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+			ctx := cmd.Context()
+			go expireSessions(ctx, srv)
+			errc := make(chan error, 1)
+			go func() {
+				if tls {
+					errc <- hs.ServeTLS(ln, certFile, keyFile)
+				} else {
+					errc <- hs.Serve(ln)
+				}
+			}()
+			select {
+			case err := <-errc:
+				return fmt.Errorf("serve: %w", err)
+			case <-ctx.Done():
+			}
+			shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := hs.Shutdown(shutdown); err != nil {
+				return fmt.Errorf("shut down: %w", err)
+			}
+			if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("serve: %w", err)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on; off loopback, TLS is required")
+	fl.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM)")
+	fl.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
+	fl.StringVar(&catalog, "catalog", "", "service catalog for /api/services and the roadmap's inventory steps")
+	return cmd
+}
+
+// expireSessions deletes idle and too old sessions every ten minutes.
+func expireSessions(ctx context.Context, srv *server.Server) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_, _ = srv.ExpireSessions(ctx) // a failed sweep is retried on the next tick
+		}
+	}
+}
+
+var userNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{1,63}$`)
+
+func newUserCmd(a *App, g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage the accounts of palisade serve"}
+	var role string
+	add := &cobra.Command{
+		Use:   "add NAME --role viewer|triager|admin",
+		Short: "Add an account; the password is read from standard input (one line)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if !userNameRe.MatchString(name) {
+				return usageErrorf("user name %q: 2 to 64 lower-case letters, digits, '.', '_', '@' or '-'", name)
+			}
+			if !contains(store.Roles, role) {
+				return usageErrorf("--role: one of %s", strings.Join(store.Roles, ", "))
+			}
+			line, err := bufio.NewReader(a.Stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return usageErrorf("read the password from standard input: %v", err)
+			}
+			pw := strings.TrimRight(line, "\r\n")
+			if err := server.CheckPassword(name, pw); err != nil {
+				return usageErrorf("%v", err)
+			}
+			h, err := server.HashPassword(pw, server.DefaultArgon2)
+			if err != nil {
+				return err
+			}
+			s, err := g.openStore(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			u, err := s.CreateUser(cmd.Context(), store.User{Name: name, Role: role, Password: h, CreatedAt: a.Now()})
+			if errors.Is(err, store.ErrExists) {
+				return usageErrorf("user %s exists", name)
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_created", Target: "user " + u.Name, Detail: "role " + u.Role}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "added %s (%s)\n", u.Name, u.Role)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&role, "role", "", "viewer, triager or admin (required)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the accounts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := g.openStore(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			users, err := s.Users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tROLE\tDISABLED\tCREATED")
+			for _, u := range users {
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, u.Role, u.Disabled, u.CreatedAt.Format(time.DateOnly))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.AddCommand(add, list)
+	return cmd
+}

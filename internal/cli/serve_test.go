@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/server"
+)
+
+// syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestServeEndToEnd adds an account with the CLI, serves the API on a real
+// loopback socket, logs in over HTTP and shuts the server down cleanly.
+func TestServeEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PALISADE_DB": filepath.Join(t.TempDir(), "p.db")}
+	a := testApp(dir, env)
+	a.Stdin = strings.NewReader("violet kettle marches north\n")
+	if code := a.Run(context.Background(), []string{"user", "add", "ana", "--role", "admin"}); code != 0 {
+		t.Fatalf("user add: %d %s", code, a.Stderr)
+	}
+	if r := palisade(t, dir, env, "user", "list"); r.code != 0 || !strings.Contains(r.stdout, "ana   admin") {
+		t.Errorf("user list: %d %q", r.code, r.stdout)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	srvApp := testApp(dir, env)
+	stderr := &syncBuffer{}
+	srvApp.Stderr = stderr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- srvApp.Run(ctx, []string{"serve", "--listen", addr}) }()
+	var resp *http.Response
+	for i := 0; i < 100; i++ {
+		if resp, err = http.Get("http://" + addr + "/healthz"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		cancel()
+		t.Fatalf("server never answered: %v (%s)", err, stderr)
+	}
+	resp.Body.Close()
+	resp, err = http.Post("http://"+addr+"/api/login", "application/json", strings.NewReader(`{"name":"ana","password":"violet kettle marches north"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var token string
+	for _, c := range resp.Cookies() {
+		if c.Name == server.CookieName {
+			token = c.Value
+		}
+	}
+	if resp.StatusCode != http.StatusOK || token == "" {
+		t.Fatalf("login over HTTP: %d, token %v", resp.StatusCode, token != "")
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/users", nil)
+	req.AddCookie(&http.Cookie{Name: server.CookieName, Value: token})
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/users: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exit %d: %s", code, stderr)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	if !strings.Contains(stderr.String(), "serving on http://"+addr) {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
+func TestServeAndUserUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PALISADE_DB": filepath.Join(t.TempDir(), "p.db")}
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"serve", "--listen", "0.0.0.0:8080"}, "", "not a loopback address: serve over TLS"},
+		{[]string{"serve", "--listen", "127.0.0.1:8080", "--tls-cert", "c.pem"}, "", "--tls-cert and --tls-key go together"},
+		{[]string{"serve", "--catalog", "missing.yaml"}, "", "missing.yaml not found"},
+		{[]string{"user", "add", "Bad Name", "--role", "admin"}, "a long enough password\n", "user name"},
+		{[]string{"user", "add", "bo", "--role", "root"}, "a long enough password\n", "--role: one of viewer, triager, admin"},
+		{[]string{"user", "add", "bo", "--role", "viewer"}, "short\n", "weak password"},
+		{[]string{"user", "add", "bo", "--role", "viewer"}, "", "read the password"},
+	} {
+		a := testApp(dir, env)
+		a.Stdin = strings.NewReader(tc.stdin)
+		code := a.Run(context.Background(), tc.args)
+		stderr := a.Stderr.(*bytes.Buffer).String()
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d %q, want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

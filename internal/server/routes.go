@@ -1,0 +1,699 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/program"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// routes is every endpoint. The role × route test walks this list, so a
+// route cannot be added without being tried with every role.
+func (s *Server) routes() []Route {
+	return []Route{
+		{"GET", "/healthz", "", false, health},
+		{"POST", "/api/login", "", false, login},
+		{"POST", "/api/logout", store.RoleViewer, false, logout},
+		{"POST", "/api/reauth", store.RoleViewer, false, reauth},
+		{"GET", "/api/me", store.RoleViewer, false, me},
+		{"POST", "/api/password", store.RoleViewer, false, changePassword},
+		{"GET", "/api/findings", store.RoleViewer, false, listFindings},
+		{"GET", "/api/findings/{id}", store.RoleViewer, false, showFinding},
+		{"POST", "/api/findings/{id}/triage", store.RoleTriager, true, triageFinding},
+		{"GET", "/api/scans", store.RoleViewer, false, listScans},
+		{"GET", "/api/roadmap", store.RoleViewer, false, roadmap},
+		{"POST", "/api/roadmap/attestations", store.RoleTriager, true, attest},
+		{"GET", "/api/services", store.RoleViewer, false, services},
+		{"GET", "/api/metrics", store.RoleViewer, false, metrics},
+		{"GET", "/api/users", store.RoleAdmin, false, listUsers},
+		{"POST", "/api/users", store.RoleAdmin, true, createUser},
+		{"POST", "/api/users/{name}", store.RoleAdmin, true, updateUser},
+		{"GET", "/api/audit", store.RoleAdmin, false, auditLog},
+	}
+}
+
+// Input allowlists.
+var (
+	userNameRe  = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{1,63}$`)
+	findingIDRe = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+	controlIDRe = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+	ruleIDRe    = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,128}$`)
+)
+
+// maxText bounds free text (reasons, notes).
+const maxText = 2000
+
+// cleanText keeps text a client sent or a parser quoted printable.
+func cleanText(s string) string { return program.Clean(s) }
+
+// text validates free text: required, at most maxText bytes, no control
+// characters.
+func text(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", errorf(http.StatusBadRequest, "%s is required", field)
+	case len(s) > maxText:
+		return "", errorf(http.StatusBadRequest, "%s is longer than %d bytes", field, maxText)
+	case program.Clean(s) != s:
+		return "", errorf(http.StatusBadRequest, "%s contains control characters", field)
+	}
+	return s, nil
+}
+
+// query allows only the named parameters, each at most once.
+func query(r *http.Request, allowed ...string) (url.Values, error) {
+	q := r.URL.Query()
+	for k, v := range q {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || k == a
+		}
+		if !ok {
+			return nil, errorf(http.StatusBadRequest, "unknown query parameter %q", cleanText(k))
+		}
+		if len(v) > 1 {
+			return nil, errorf(http.StatusBadRequest, "query parameter %q given twice", k)
+		}
+	}
+	return q, nil
+}
+
+func (s *Server) audit(r *http.Request, actor, action, target, detail string) error {
+	return s.opts.Store.Audit(r.Context(), store.AuditEntry{At: s.opts.Now(), Actor: actor, Action: action, Target: target, Detail: detail})
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func health(_ *Server, w http.ResponseWriter, _ *http.Request, _ *caller) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// dummyHash is verified when a login names no user, so the answer takes as
+// long as for a real one. It is made on first use: hashing at start-up
+// would cost every palisade command Argon2's 19 MiB.
+func (s *Server) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy, _ = HashPassword("palisade dummy password", s.opts.Argon2) })
+	return s.dummy
+}
+
+func login(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	var in struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	now := s.opts.Now()
+	keys := []string{"user:" + in.Name, "addr:" + clientAddr(r)}
+	if !userNameRe.MatchString(in.Name) || len(in.Password) > maxPassword {
+		s.throttle.fail(now, keys[1])
+		if err := s.audit(r, "?", "login_failed", "malformed user name", "from "+clientAddr(r)); err != nil {
+			return err
+		}
+		return errorf(http.StatusUnauthorized, "wrong name or password")
+	}
+	if s.throttle.blocked(now, keys...) {
+		if err := s.audit(r, in.Name, "login_throttled", "user "+in.Name, "from "+clientAddr(r)); err != nil {
+			return err
+		}
+		return errorf(http.StatusTooManyRequests, "too many failed logins: try again in 15 minutes")
+	}
+	u, err := s.opts.Store.UserByName(r.Context(), in.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	hash := u.Password
+	if err != nil {
+		hash = s.dummyHash()
+	}
+	ok, rehash, verr := VerifyPassword(hash, in.Password, s.opts.Argon2)
+	if verr != nil {
+		return verr
+	}
+	if err != nil || !ok || u.Disabled {
+		s.throttle.fail(now, keys...)
+		if aerr := s.audit(r, in.Name, "login_failed", "user "+in.Name, "from "+clientAddr(r)); aerr != nil {
+			return aerr
+		}
+		return errorf(http.StatusUnauthorized, "wrong name or password")
+	}
+	s.throttle.succeed(keys...)
+	if rehash {
+		if h, err := HashPassword(in.Password, s.opts.Argon2); err == nil {
+			if err := s.opts.Store.RehashPassword(r.Context(), u.ID, h); err != nil {
+				return err
+			}
+		}
+	}
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Store.CreateSession(r.Context(), store.Session{IDHash: tokenHash(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthAt: now}); err != nil {
+		return err
+	}
+	if err := s.audit(r, u.Name, "login", "user "+u.Name, "from "+clientAddr(r)); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessionCookie(token, int(s.opts.AbsoluteTimeout.Seconds())))
+	writeJSON(w, http.StatusOK, map[string]string{"name": u.Name, "role": u.Role})
+	return nil
+}
+
+func logout(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := s.opts.Store.DeleteSession(r.Context(), c.session.IDHash); err != nil {
+		return err
+	}
+	if err := s.audit(r, c.user.Name, "logout", "user "+c.user.Name, ""); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessionCookie("", -1))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func reauth(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	now := s.opts.Now()
+	key := "user:" + c.user.Name
+	if s.throttle.blocked(now, key) {
+		return errorf(http.StatusTooManyRequests, "too many failed attempts: try again in 15 minutes")
+	}
+	ok, _, err := VerifyPassword(c.user.Password, in.Password, s.opts.Argon2)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.throttle.fail(now, key)
+		if err := s.audit(r, c.user.Name, "reauth_failed", "user "+c.user.Name, ""); err != nil {
+			return err
+		}
+		// 400, not 401: the session is valid, the password in the body is not.
+		return errorf(http.StatusBadRequest, "wrong password")
+	}
+	s.throttle.succeed(key)
+	if err := s.opts.Store.TouchSession(r.Context(), c.session.IDHash, now, &now); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func me(_ *Server, w http.ResponseWriter, _ *http.Request, c *caller) error {
+	writeJSON(w, http.StatusOK, map[string]any{"name": c.user.Name, "role": c.user.Role, "password_entered_at": c.session.AuthAt})
+	return nil
+}
+
+func changePassword(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Current string `json:"current"`
+		New     string `json:"new"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ok, _, err := VerifyPassword(c.user.Password, in.Current, s.opts.Argon2)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.throttle.fail(s.opts.Now(), "user:"+c.user.Name)
+		return errorf(http.StatusBadRequest, "wrong current password")
+	}
+	if err := CheckPassword(c.user.Name, in.New); err != nil {
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	h, err := HashPassword(in.New, s.opts.Argon2)
+	if err != nil {
+		return err
+	}
+	u := c.user
+	u.Password = h
+	// Every session of the user ends, this one included: log in again.
+	if err := s.opts.Store.UpdateUser(r.Context(), u); err != nil {
+		return err
+	}
+	if err := s.audit(r, u.Name, "password_changed", "user "+u.Name, ""); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessionCookie("", -1))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// findingJSON is a stored finding as the API shows it.
+type findingJSON struct {
+	ID        int64     `json:"id"`
+	Target    string    `json:"target"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	finding.Finding
+}
+
+func toJSON(r store.Record) findingJSON {
+	return findingJSON{ID: r.ID, Target: r.Target, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Finding: r.Finding}
+}
+
+func listFindings(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	q, err := query(r, "status", "min_severity", "category", "rule", "target", "limit")
+	if err != nil {
+		return err
+	}
+	f := store.Filter{Limit: 100, Statuses: []finding.Status{finding.StatusOpen}}
+	if v := q.Get("status"); v != "" {
+		f.Statuses = nil
+		for _, part := range strings.Split(v, ",") {
+			st, err := finding.ParseStatus(part)
+			if err != nil {
+				return errorf(http.StatusBadRequest, "status: %v", cleanText(err.Error()))
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+	}
+	if v := q.Get("min_severity"); v != "" {
+		sev, err := finding.ParseSeverity(v)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "min_severity: %v", cleanText(err.Error()))
+		}
+		f.MinSeverity = sev
+	}
+	if v := q.Get("category"); v != "" {
+		if c := finding.Category(v); c.Valid() {
+			f.Category = c
+		} else {
+			return errorf(http.StatusBadRequest, "category: unknown %q", cleanText(v))
+		}
+	}
+	if v := q.Get("rule"); v != "" {
+		if !ruleIDRe.MatchString(v) {
+			return errorf(http.StatusBadRequest, "rule: not a rule id")
+		}
+		f.RuleID = v
+	}
+	if v := q.Get("target"); v != "" {
+		if len(v) > 1024 || cleanText(v) != v {
+			return errorf(http.StatusBadRequest, "target: not a scan target")
+		}
+		f.Target = v
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errorf(http.StatusBadRequest, "limit: a number from 1 to 1000")
+		}
+		f.Limit = n
+	}
+	recs, err := s.opts.Store.Findings(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]findingJSON, 0, len(recs))
+	for _, rec := range recs {
+		out = append(out, toJSON(rec))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"findings": out})
+	return nil
+}
+
+func findingID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if !findingIDRe.MatchString(id) {
+		return "", errorf(http.StatusBadRequest, "finding id: a number or a fingerprint prefix")
+	}
+	return id, nil
+}
+
+func showFinding(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	id, err := findingID(r)
+	if err != nil {
+		return err
+	}
+	rec, err := s.opts.Store.Finding(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no finding %s", id)
+	}
+	if errors.Is(err, store.ErrAmbiguous) {
+		return errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
+	}
+	if err != nil {
+		return err
+	}
+	hist, err := s.opts.Store.History(r.Context(), rec.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"finding": toJSON(rec), "history": hist})
+	return nil
+}
+
+func triageFinding(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := findingID(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Status  string `json:"status"`
+		Reason  string `json:"reason"`
+		Expires string `json:"expires"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	st, err := finding.ParseStatus(in.Status)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "status: %s", cleanText(err.Error()))
+	}
+	reason, err := text("reason", in.Reason)
+	if err != nil {
+		return err
+	}
+	t := store.Triage{ID: id, Status: st, Reason: reason, Actor: c.user.Name, At: s.opts.Now()}
+	if in.Expires != "" {
+		d, err := time.Parse(time.DateOnly, in.Expires)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "expires: want YYYY-MM-DD")
+		}
+		end := d.AddDate(0, 0, 1)
+		t.Expires = &end
+	}
+	rec, err := s.opts.Store.Triage(r.Context(), t)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no finding %s", id)
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrAmbiguous) {
+			return errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
+		}
+		// The store refuses bad combinations (an expiry on a non-accepted status).
+		if strings.Contains(err.Error(), "triage") && !strings.Contains(err.Error(), "begin") {
+			return errorf(http.StatusBadRequest, "%s", cleanText(err.Error()))
+		}
+		return err
+	}
+	if err := s.audit(r, c.user.Name, "triage", fmt.Sprintf("finding %d", rec.ID), string(st)+": "+reason); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"finding": toJSON(rec)})
+	return nil
+}
+
+func listScans(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	q, err := query(r, "limit")
+	if err != nil {
+		return err
+	}
+	limit := 50
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			return errorf(http.StatusBadRequest, "limit: a number from 1 to 1000")
+		}
+	}
+	scans, err := s.opts.Store.Scans(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scans": scans})
+	return nil
+}
+
+// catalog reads the configured service catalog, nil when none is set.
+func (s *Server) catalog() (*program.Catalog, error) {
+	if s.opts.Catalog == "" {
+		return nil, nil
+	}
+	f, err := os.Open(s.opts.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("service catalog: %w", err)
+	}
+	defer f.Close()
+	return program.ParseCatalog(f, s.opts.Catalog)
+}
+
+func roadmap(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
+	ev := program.Evidence{Now: s.opts.Now().UTC()}
+	var err error
+	if ev.Catalog, err = s.catalog(); err != nil {
+		return err
+	}
+	if ev.Scans, err = s.opts.Store.Scans(r.Context(), 0); err != nil {
+		return err
+	}
+	if ev.Open, err = s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}}); err != nil {
+		return err
+	}
+	if ev.Attestations, err = s.opts.Store.Attestations(r.Context()); err != nil {
+		return err
+	}
+	results := program.Evaluate(program.Controls(), ev)
+	type control struct {
+		ID      string        `json:"id"`
+		Section string        `json:"section"`
+		Step    string        `json:"step"`
+		State   program.State `json:"state"`
+		Detail  string        `json:"detail"`
+	}
+	out := make([]control, 0, len(results))
+	for _, res := range results {
+		out = append(out, control{res.Control.ID, res.Control.Section, res.Control.Step, res.State, res.Detail})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"summary": program.Summarize(results), "controls": out})
+	return nil
+}
+
+func attest(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Control string `json:"control"`
+		Note    string `json:"note"`
+		Expires string `json:"expires"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if !controlIDRe.MatchString(in.Control) {
+		return errorf(http.StatusBadRequest, "control: not a control id")
+	}
+	ctl, ok := program.ControlByID(in.Control)
+	if !ok || !ctl.Attest {
+		return errorf(http.StatusBadRequest, "control %s is not one a person attests", in.Control)
+	}
+	note, err := text("note", in.Note)
+	if err != nil {
+		return err
+	}
+	d, err := time.Parse(time.DateOnly, in.Expires)
+	if err != nil {
+		return errorf(http.StatusBadRequest, "expires: want YYYY-MM-DD, the last day it holds")
+	}
+	a, err := s.opts.Store.Attest(r.Context(), store.Attestation{ControlID: ctl.ID, By: c.user.Name, Note: note, At: s.opts.Now(), Expires: d.AddDate(0, 0, 1)})
+	if err != nil {
+		return errorf(http.StatusBadRequest, "%s", cleanText(err.Error()))
+	}
+	if err := s.audit(r, c.user.Name, "attest", "control "+ctl.ID, note); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"control": a.ControlID, "by": a.By, "expires": a.Expires})
+	return nil
+}
+
+func services(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
+	c, err := s.catalog()
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return errorf(http.StatusNotFound, "no service catalog configured (palisade serve --catalog)")
+	}
+	open, err := s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
+	if err != nil {
+		return err
+	}
+	rk := program.Rank(c, open, s.opts.Now().UTC())
+	type svc struct {
+		Name  string `json:"name"`
+		Owner string `json:"owner"`
+		program.Ranked
+	}
+	out := make([]svc, 0, len(rk.Services))
+	for _, x := range rk.Services {
+		out = append(out, svc{x.Service.Name, x.Service.Owner, x})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"services": out, "unassigned": rk.Unassigned})
+	return nil
+}
+
+func metrics(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	q, err := query(r, "window_days")
+	if err != nil {
+		return err
+	}
+	days := 90
+	if v := q.Get("window_days"); v != "" {
+		if days, err = strconv.Atoi(v); err != nil || days < 1 || days > 3660 {
+			return errorf(http.StatusBadRequest, "window_days: a number from 1 to 3660")
+		}
+	}
+	all, err := s.opts.Store.Findings(r.Context(), store.Filter{Statuses: finding.Statuses})
+	if err != nil {
+		return err
+	}
+	scans, err := s.opts.Store.Scans(r.Context(), 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, program.Compute(all, scans, s.opts.Now().UTC(), time.Duration(days)*24*time.Hour, nil))
+	return nil
+}
+
+// userJSON is a user as the API shows it: never the password hash.
+type userJSON struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func listUsers(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	users, err := s.opts.Store.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]userJSON, 0, len(users))
+	for _, u := range users {
+		out = append(out, userJSON{u.Name, u.Role, u.Disabled, u.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	return nil
+}
+
+func createUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Name     string `json:"name"`
+		Role     string `json:"role"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if !userNameRe.MatchString(in.Name) {
+		return errorf(http.StatusBadRequest, "name: 2 to 64 lower-case letters, digits, '.', '_', '@' or '-'")
+	}
+	if roleRank(in.Role) == 0 {
+		return errorf(http.StatusBadRequest, "role: one of %s", strings.Join(store.Roles, ", "))
+	}
+	if err := CheckPassword(in.Name, in.Password); err != nil {
+		return errorf(http.StatusBadRequest, "%v", err)
+	}
+	h, err := HashPassword(in.Password, s.opts.Argon2)
+	if err != nil {
+		return err
+	}
+	u, err := s.opts.Store.CreateUser(r.Context(), store.User{Name: in.Name, Role: in.Role, Password: h, CreatedAt: s.opts.Now()})
+	if errors.Is(err, store.ErrExists) {
+		return errorf(http.StatusConflict, "user %s exists", in.Name)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.audit(r, c.user.Name, "user_created", "user "+u.Name, "role "+u.Role); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, userJSON{u.Name, u.Role, u.Disabled, u.CreatedAt})
+	return nil
+}
+
+func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	name := r.PathValue("name")
+	if !userNameRe.MatchString(name) {
+		return errorf(http.StatusBadRequest, "name: not a user name")
+	}
+	var in struct {
+		Role     *string `json:"role"`
+		Disabled *bool   `json:"disabled"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	u, err := s.opts.Store.UserByName(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "no user %s", name)
+	}
+	if err != nil {
+		return err
+	}
+	if u.ID == c.user.ID {
+		// An admin who demotes or disables themselves can lock everyone out.
+		return errorf(http.StatusBadRequest, "change another admin's account, not your own")
+	}
+	var changes []string
+	if in.Role != nil {
+		if roleRank(*in.Role) == 0 {
+			return errorf(http.StatusBadRequest, "role: one of %s", strings.Join(store.Roles, ", "))
+		}
+		u.Role = *in.Role
+		changes = append(changes, "role "+u.Role)
+	}
+	if in.Disabled != nil {
+		u.Disabled = *in.Disabled
+		changes = append(changes, fmt.Sprintf("disabled %v", u.Disabled))
+	}
+	if len(changes) == 0 {
+		return errorf(http.StatusBadRequest, "nothing to change: send role or disabled")
+	}
+	if err := s.opts.Store.UpdateUser(r.Context(), u); err != nil {
+		return err
+	}
+	if err := s.audit(r, c.user.Name, "user_updated", "user "+u.Name, strings.Join(changes, ", ")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userJSON{u.Name, u.Role, u.Disabled, u.CreatedAt})
+	return nil
+}
+
+func auditLog(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	q, err := query(r, "limit")
+	if err != nil {
+		return err
+	}
+	limit := 200
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 10000 {
+			return errorf(http.StatusBadRequest, "limit: a number from 1 to 10000")
+		}
+	}
+	log, err := s.opts.Store.AuditLog(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": log})
+	return nil
+}

@@ -1,0 +1,354 @@
+// Package server is palisade's HTTP API for a team: the findings store, the
+// roadmap, the service ranking and the metrics behind accounts with roles.
+// Passwords are Argon2id hashes; sessions live in the store, keyed by the
+// SHA-256 of a random token held in a Secure, HttpOnly, SameSite=Strict
+// cookie; sensitive actions need a password entered in the last few
+// minutes; cross-origin writes are refused; every route names the least
+// role it needs, and a test tries every route with every role.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// CookieName is the session cookie. The __Host- prefix makes browsers
+// insist on Secure, Path=/ and no Domain, so no subdomain can plant one.
+const CookieName = "__Host-palisade_session"
+
+// Options configure a Server.
+type Options struct {
+	Store store.Store
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Catalog is the service catalog file for /api/services and the
+	// roadmap's inventory steps; empty means none.
+	Catalog string
+	// Argon2 are the password hash parameters (DefaultArgon2 when zero).
+	Argon2 Argon2Params
+	// IdleTimeout and AbsoluteTimeout end sessions (30 minutes idle, 12
+	// hours in all by default); ReauthWindow is how recent a password entry
+	// a sensitive action needs (5 minutes).
+	IdleTimeout, AbsoluteTimeout, ReauthWindow time.Duration
+	// Logger receives errors the client is not shown (slog.Default when nil).
+	Logger *slog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts      Options
+	handler   http.Handler
+	throttle  *throttle
+	dummyOnce sync.Once
+	dummy     string
+}
+
+// New returns a Server over a migrated store.
+func New(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Argon2 == (Argon2Params{}) {
+		opts.Argon2 = DefaultArgon2
+	}
+	if opts.IdleTimeout == 0 {
+		opts.IdleTimeout = 30 * time.Minute
+	}
+	if opts.AbsoluteTimeout == 0 {
+		opts.AbsoluteTimeout = 12 * time.Hour
+	}
+	if opts.ReauthWindow == 0 {
+		opts.ReauthWindow = 5 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, throttle: newThrottle()}
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "no such route")
+	})
+	// Browsers send Sec-Fetch-Site (or Origin) with every request; a
+	// cross-origin POST is refused before any handler runs.
+	s.handler = securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// ExpireSessions deletes idle and too old sessions; serve calls it
+// periodically.
+func (s *Server) ExpireSessions(ctx context.Context) (int64, error) {
+	now := s.opts.Now()
+	return s.opts.Store.DeleteSessionsBefore(ctx, now.Add(-s.opts.IdleTimeout), now.Add(-s.opts.AbsoluteTimeout))
+}
+
+// Route is one endpoint: its method and path, the least role it needs
+// (empty for anonymous) and whether it needs a recent password entry.
+type Route struct {
+	Method string
+	Path   string
+	Role   string
+	Reauth bool
+	handle func(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error
+}
+
+// caller is the authenticated user of a request.
+type caller struct {
+	user    store.User
+	session store.Session
+}
+
+// roleRank orders roles; an unknown role ranks below every route.
+func roleRank(role string) int {
+	for i, r := range store.Roles {
+		if r == role {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// httpError is an error with a status the client may see.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errorf(status int, format string, args ...any) error {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// maxBody bounds every request body: the API takes small JSON objects.
+const maxBody = 64 << 10
+
+func (s *Server) wrap(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		var c *caller
+		if rt.Role != "" {
+			var err error
+			c, err = s.authenticate(r)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			if roleRank(c.user.Role) < roleRank(rt.Role) {
+				writeError(w, http.StatusForbidden, "this needs the "+rt.Role+" role")
+				return
+			}
+			if rt.Reauth && s.opts.Now().Sub(c.session.AuthAt) > s.opts.ReauthWindow {
+				writeJSON(w, http.StatusForbidden, map[string]any{"error": "enter your password again (POST /api/reauth)", "reauth": true})
+				return
+			}
+		}
+		if err := rt.handle(s, w, r, c); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// authenticate finds the session of the request's cookie and its user.
+func (s *Server) authenticate(r *http.Request) (*caller, error) {
+	ck, err := r.Cookie(CookieName)
+	if err != nil || ck.Value == "" {
+		return nil, errorf(http.StatusUnauthorized, "log in first (POST /api/login)")
+	}
+	idHash := tokenHash(ck.Value)
+	se, err := s.opts.Store.Session(r.Context(), idHash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusUnauthorized, "session ended: log in again")
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now()
+	if now.Sub(se.LastSeenAt) > s.opts.IdleTimeout || now.Sub(se.CreatedAt) > s.opts.AbsoluteTimeout {
+		if err := s.opts.Store.DeleteSession(r.Context(), idHash); err != nil {
+			return nil, err
+		}
+		return nil, errorf(http.StatusUnauthorized, "session expired: log in again")
+	}
+	u, err := s.opts.Store.UserByID(r.Context(), se.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, errorf(http.StatusUnauthorized, "account disabled")
+	}
+	// Record activity at most once a minute: a page of requests is one write.
+	if now.Sub(se.LastSeenAt) > time.Minute {
+		if err := s.opts.Store.TouchSession(r.Context(), idHash, now, nil); err != nil {
+			return nil, err
+		}
+		se.LastSeenAt = now
+	}
+	return &caller{user: u, session: se}, nil
+}
+
+// fail writes an error response: the message of an httpError, and for any
+// other error a generic one, the details going to the log only.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		writeError(w, he.status, he.msg)
+		return
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxBody))
+		return
+	}
+	s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v) // the client went away; nothing to do
+}
+
+// decode reads exactly one JSON object with only known fields.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return errorf(http.StatusUnsupportedMediaType, "send Content-Type: application/json")
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errorf(http.StatusBadRequest, "request body: %s", cleanText(err.Error()))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errorf(http.StatusBadRequest, "request body: one JSON object only")
+	}
+	return nil
+}
+
+// securityHeaders are set on every response: the API serves JSON only, so
+// nothing may be framed, sniffed, cached or load sub-resources.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Strict-Transport-Security", "max-age=63072000")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// newToken returns a random session token (256 bits).
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("session token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// tokenHash is what the store keeps of a token.
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// sessionCookie is the cookie that carries a token; an empty token with
+// maxAge -1 deletes it.
+func sessionCookie(token string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: token, Path: "/", MaxAge: maxAge,
+		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}
+}
+
+// throttle slows password guessing: after five failures for one user name
+// or one client address, further attempts are refused for 15 minutes. It
+// lives in memory, per process.
+type throttle struct {
+	mu    sync.Mutex
+	fails map[string]*failures
+}
+
+type failures struct {
+	n     int
+	until time.Time
+}
+
+const (
+	maxFailures = 5
+	lockout     = 15 * time.Minute
+)
+
+func newThrottle() *throttle { return &throttle{fails: map[string]*failures{}} }
+
+// blocked reports whether any of keys is locked out at now.
+func (t *throttle) blocked(now time.Time, keys ...string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		if f := t.fails[k]; f != nil && now.Before(f.until) {
+			return true
+		}
+	}
+	return false
+}
+
+// fail counts a failure for each key.
+func (t *throttle) fail(now time.Time, keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.fails) > 100000 {
+		t.fails = map[string]*failures{} // bounded memory under a flood
+	}
+	for _, k := range keys {
+		f := t.fails[k]
+		if f == nil || (!f.until.IsZero() && !now.Before(f.until)) {
+			f = &failures{}
+			t.fails[k] = f
+		}
+		f.n++
+		if f.n >= maxFailures {
+			f.until = now.Add(lockout)
+		}
+	}
+}
+
+// succeed clears the failures of keys.
+func (t *throttle) succeed(keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		delete(t.fails, k)
+	}
+}

@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Roles, least privileged first. A route names the least role it needs.
+const (
+	RoleViewer  = "viewer"  // reads findings, the roadmap, services, metrics
+	RoleTriager = "triager" // also triages findings and attests controls
+	RoleAdmin   = "admin"   // also manages users and reads the audit log
+)
+
+// Roles lists every role in order of privilege.
+var Roles = []string{RoleViewer, RoleTriager, RoleAdmin}
+
+// ErrExists marks a name already taken.
+var ErrExists = errors.New("already exists")
+
+// User is an account of `palisade serve`. Password holds an Argon2id PHC
+// string, never a password.
+type User struct {
+	ID        int64
+	Name      string
+	Role      string
+	Password  string
+	Disabled  bool
+	CreatedAt time.Time
+}
+
+// Session is a server-side session. IDHash is the SHA-256 of the token the
+// browser holds, so a copy of the database opens no session.
+type Session struct {
+	IDHash     string
+	UserID     int64
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// AuthAt is when the user last entered the password; sensitive actions
+	// need it recent.
+	AuthAt time.Time
+}
+
+// AuditEntry is one line of the audit log: who did what to what.
+type AuditEntry struct {
+	ID     int64
+	At     time.Time
+	Actor  string
+	Action string
+	Target string
+	Detail string
+}
+
+// CreateUser adds a user. The name must be unused.
+func (s *sqlStore) CreateUser(ctx context.Context, u User) (User, error) {
+	if u.Name == "" || u.Password == "" || !validRole(u.Role) {
+		return User{}, fmt.Errorf("create user %q: name, password hash and a role are required", u.Name)
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = time.Now()
+	}
+	u.CreatedAt = dbTime(u.CreatedAt)
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE name = $1`, u.Name).Scan(&n); err != nil {
+		return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
+	}
+	if n > 0 {
+		return User{}, fmt.Errorf("create user %q: %w", u.Name, ErrExists)
+	}
+	err := s.db.QueryRowContext(ctx,
+		`INSERT INTO users (name, role, password, disabled, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		u.Name, u.Role, u.Password, u.Disabled, u.CreatedAt).Scan(&u.ID)
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "unique") {
+			return User{}, fmt.Errorf("create user %q: %w", u.Name, ErrExists)
+		}
+		return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
+	}
+	return u, nil
+}
+
+func validRole(r string) bool {
+	for _, k := range Roles {
+		if r == k {
+			return true
+		}
+	}
+	return false
+}
+
+const userColumns = `id, name, role, password, disabled, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Password, &u.Disabled, &u.CreatedAt); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return User{}, ErrNotFound
+		}
+		return User{}, err
+	}
+	u.CreatedAt = u.CreatedAt.UTC()
+	return u, nil
+}
+
+// UserByName returns the user with that name, or ErrNotFound.
+func (s *sqlStore) UserByName(ctx context.Context, name string) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
+	if err != nil {
+		return User{}, fmt.Errorf("user %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// UserByID returns the user with that id, or ErrNotFound.
+func (s *sqlStore) UserByID(ctx context.Context, id int64) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return User{}, fmt.Errorf("user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// Users lists every user by name.
+func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateUser changes a user's role, password hash and disabled flag. A
+// disabled user or a changed password ends every session of the user.
+func (s *sqlStore) UpdateUser(ctx context.Context, u User) error {
+	if !validRole(u.Role) || u.Password == "" {
+		return fmt.Errorf("update user %q: a role and a password hash are required", u.Name)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update user %q: %w", u.Name, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	var oldPassword string
+	if err := tx.QueryRowContext(ctx, `SELECT password FROM users WHERE id = $1`, u.ID).Scan(&oldPassword); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("update user %q: %w", u.Name, ErrNotFound)
+		}
+		return fmt.Errorf("update user %q: %w", u.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1, password = $2, disabled = $3 WHERE id = $4`,
+		u.Role, u.Password, u.Disabled, u.ID); err != nil {
+		return fmt.Errorf("update user %q: %w", u.Name, err)
+	}
+	if u.Disabled || u.Password != oldPassword {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("update user %q: end sessions: %w", u.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update user %q: %w", u.Name, err)
+	}
+	return nil
+}
+
+// RehashPassword stores a new hash of the same password (stronger
+// parameters) without ending the user's sessions.
+func (s *sqlStore) RehashPassword(ctx context.Context, userID int64, hash string) error {
+	if hash == "" {
+		return fmt.Errorf("rehash user %d: empty hash", userID)
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2`, hash, userID); err != nil {
+		return fmt.Errorf("rehash user %d: %w", userID, err)
+	}
+	return nil
+}
+
+// CreateSession stores a new session.
+func (s *sqlStore) CreateSession(ctx context.Context, se Session) error {
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, auth_at) VALUES ($1, $2, $3, $4, $5)`,
+		se.IDHash, se.UserID, dbTime(se.CreatedAt), dbTime(se.LastSeenAt), dbTime(se.AuthAt))
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// Session returns the session with that token hash, or ErrNotFound.
+func (s *sqlStore) Session(ctx context.Context, idHash string) (Session, error) {
+	var se Session
+	err := s.db.QueryRowContext(ctx,
+		`SELECT id_hash, user_id, created_at, last_seen_at, auth_at FROM sessions WHERE id_hash = $1`, idHash).
+		Scan(&se.IDHash, &se.UserID, &se.CreatedAt, &se.LastSeenAt, &se.AuthAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("session: %w", err)
+	}
+	se.CreatedAt, se.LastSeenAt, se.AuthAt = se.CreatedAt.UTC(), se.LastSeenAt.UTC(), se.AuthAt.UTC()
+	return se, nil
+}
+
+// TouchSession records activity, and a fresh password entry when authAt is
+// set.
+func (s *sqlStore) TouchSession(ctx context.Context, idHash string, seen time.Time, authAt *time.Time) error {
+	var err error
+	if authAt != nil {
+		_, err = s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1, auth_at = $2 WHERE id_hash = $3`, dbTime(seen), dbTime(*authAt), idHash)
+	} else {
+		_, err = s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, dbTime(seen), idHash)
+	}
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSession ends a session.
+func (s *sqlStore) DeleteSession(ctx context.Context, idHash string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteSessionsBefore removes sessions idle since before idle or created
+// before absolute, and returns how many.
+func (s *sqlStore) DeleteSessionsBefore(ctx context.Context, idle, absolute time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2`, dbTime(idle), dbTime(absolute))
+	if err != nil {
+		return 0, fmt.Errorf("expire sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Audit appends to the audit log.
+func (s *sqlStore) Audit(ctx context.Context, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)`,
+		dbTime(e.At), e.Actor, e.Action, e.Target, e.Detail)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditLog lists the newest entries first; limit <= 0 lists all.
+func (s *sqlStore) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	q := `SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC`
+	var args []any
+	if limit > 0 {
+		q += ` LIMIT $1`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return out, nil
+}
