@@ -65,7 +65,8 @@ func newServeCmd(a *App, g *globalFlags) *cobra.Command {
 			fmt.Fprintf(a.Stderr, "palisade: serving on %s://%s\n", scheme, ln.Addr())
 			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 				WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
-			ctx := cmd.Context()
+			ctx, stop := context.WithCancel(cmd.Context())
+			defer stop() // ends the session sweeper on every return
 			go expireSessions(ctx, srv)
 			errc := make(chan error, 1)
 			go func() {

@@ -36,8 +36,8 @@ const (
 // ErrWeakPassword marks a password the policy refuses.
 var ErrWeakPassword = errors.New("weak password")
 
-// CheckPassword applies the password policy: 12 to 128 characters, not the
-// user's name, not one character repeated.
+// CheckPassword applies the password policy: at least 12 characters and at
+// most 128 bytes, not containing the user's name, not one character repeated.
 func CheckPassword(name, pw string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
@@ -47,10 +47,21 @@ func CheckPassword(name, pw string) error {
 		return fmt.Errorf("%w: at most %d bytes", ErrWeakPassword, maxPassword)
 	case strings.EqualFold(pw, name) || strings.Contains(strings.ToLower(pw), strings.ToLower(name)) && len(name) >= 4:
 		return fmt.Errorf("%w: it contains the user name", ErrWeakPassword)
-	case strings.Count(pw, pw[:1]) == len(pw):
+	case oneRune(pw):
 		return fmt.Errorf("%w: one character repeated", ErrWeakPassword)
 	}
 	return nil
+}
+
+// oneRune reports whether s repeats a single character.
+func oneRune(s string) bool {
+	first, _ := utf8.DecodeRuneInString(s)
+	for _, r := range s {
+		if r != first {
+			return false
+		}
+	}
+	return true
 }
 
 // HashPassword returns an Argon2id PHC string for pw.

@@ -52,6 +52,7 @@ func TestPasswordPolicy(t *testing.T) {
 		{"too short", "ana", "Sh0rt!pw", false},
 		{"the user name", "anabel", "anabel-anabel-1", false},
 		{"one character", "ana", strings.Repeat("a", 20), false},
+		{"one accented character", "ana", strings.Repeat("é", 14), false},
 		{"too long", "ana", strings.Repeat("ab", 65), false},
 	} {
 		err := CheckPassword(tc.user, tc.pw)

@@ -21,25 +21,51 @@ import (
 // route cannot be added without being tried with every role.
 func (s *Server) routes() []Route {
 	return []Route{
-		{"GET", "/healthz", "", false, health},
-		{"POST", "/api/login", "", false, login},
-		{"POST", "/api/logout", store.RoleViewer, false, logout},
-		{"POST", "/api/reauth", store.RoleViewer, false, reauth},
-		{"GET", "/api/me", store.RoleViewer, false, me},
-		{"POST", "/api/password", store.RoleViewer, false, changePassword},
-		{"GET", "/api/findings", store.RoleViewer, false, listFindings},
-		{"GET", "/api/findings/{id}", store.RoleViewer, false, showFinding},
-		{"POST", "/api/findings/{id}/triage", store.RoleTriager, true, triageFinding},
-		{"GET", "/api/scans", store.RoleViewer, false, listScans},
-		{"GET", "/api/roadmap", store.RoleViewer, false, roadmap},
-		{"POST", "/api/roadmap/attestations", store.RoleTriager, true, attest},
-		{"GET", "/api/services", store.RoleViewer, false, services},
-		{"GET", "/api/metrics", store.RoleViewer, false, metrics},
-		{"GET", "/api/users", store.RoleAdmin, false, listUsers},
-		{"POST", "/api/users", store.RoleAdmin, true, createUser},
-		{"POST", "/api/users/{name}", store.RoleAdmin, true, updateUser},
-		{"GET", "/api/audit", store.RoleAdmin, false, auditLog},
+		api("GET", "/healthz", "", false, health),
+		api("POST", "/api/login", "", false, login),
+		api("POST", "/api/logout", store.RoleViewer, false, logout),
+		api("POST", "/api/reauth", store.RoleViewer, false, reauth),
+		api("GET", "/api/me", store.RoleViewer, false, me),
+		api("POST", "/api/password", store.RoleViewer, false, changePassword),
+		api("GET", "/api/findings", store.RoleViewer, false, listFindings),
+		api("GET", "/api/findings/{id}", store.RoleViewer, false, showFinding),
+		api("POST", "/api/findings/{id}/triage", store.RoleTriager, true, triageFinding),
+		api("GET", "/api/scans", store.RoleViewer, false, listScans),
+		api("GET", "/api/roadmap", store.RoleViewer, false, roadmap),
+		api("POST", "/api/roadmap/attestations", store.RoleTriager, true, attest),
+		api("GET", "/api/services", store.RoleViewer, false, services),
+		api("GET", "/api/metrics", store.RoleViewer, false, metrics),
+		api("GET", "/api/users", store.RoleAdmin, false, listUsers),
+		api("POST", "/api/users", store.RoleAdmin, true, createUser),
+		api("POST", "/api/users/{name}", store.RoleAdmin, true, updateUser),
+		api("GET", "/api/audit", store.RoleAdmin, false, auditLog),
+
+		// The web UI: HTML pages and forms over the same store and rules.
+		page("GET", "/static/app.css", "", false, stylesheet),
+		page("GET", "/login", "", false, loginPage),
+		page("POST", "/login", "", false, loginForm),
+		page("POST", "/logout", store.RoleViewer, false, logoutForm),
+		page("GET", "/reauth", store.RoleViewer, false, reauthPage),
+		page("POST", "/reauth", store.RoleViewer, false, reauthForm),
+		page("GET", "/{$}", store.RoleViewer, false, dashboardPage),
+		page("GET", "/findings", store.RoleViewer, false, findingsPage),
+		page("GET", "/findings/{id}", store.RoleViewer, false, findingPage),
+		page("POST", "/findings/{id}/triage", store.RoleTriager, true, triageForm),
+		page("GET", "/roadmap", store.RoleViewer, false, roadmapPage),
+		page("GET", "/services", store.RoleViewer, false, servicesPage),
 	}
+}
+
+type handler = func(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error
+
+// api is a JSON route; page is a route of the web UI, which answers a
+// missing session with a redirect to the login page instead of 401.
+func api(method, path, role string, reauth bool, h handler) Route {
+	return Route{Method: method, Path: path, Role: role, Reauth: reauth, handle: h}
+}
+
+func page(method, path, role string, reauth bool, h handler) Route {
+	return Route{Method: method, Path: path, Role: role, Reauth: reauth, UI: true, handle: h}
 }
 
 // Input allowlists.
@@ -49,6 +75,12 @@ var (
 	controlIDRe = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 	ruleIDRe    = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,128}$`)
 )
+
+// invalidMessage is the text of a store validation error without the
+// sentinel's own word.
+func invalidMessage(err error) string {
+	return cleanText(strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()))
+}
 
 // maxText bounds free text (reasons, notes).
 const maxText = 2000
@@ -101,7 +133,10 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-func health(_ *Server, w http.ResponseWriter, _ *http.Request, _ *caller) error {
+func health(_ *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
@@ -119,64 +154,112 @@ func login(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
 		Name     string `json:"name"`
 		Password string `json:"password"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "name", "password"); err != nil {
 		return err
 	}
-	now := s.opts.Now()
-	keys := []string{"user:" + in.Name, "addr:" + clientAddr(r)}
-	if !userNameRe.MatchString(in.Name) || len(in.Password) > maxPassword {
-		s.throttle.fail(now, keys[1])
-		if err := s.audit(r, "?", "login_failed", "malformed user name", "from "+clientAddr(r)); err != nil {
-			return err
-		}
-		return errorf(http.StatusUnauthorized, "wrong name or password")
-	}
-	if s.throttle.blocked(now, keys...) {
-		if err := s.audit(r, in.Name, "login_throttled", "user "+in.Name, "from "+clientAddr(r)); err != nil {
-			return err
-		}
-		return errorf(http.StatusTooManyRequests, "too many failed logins: try again in 15 minutes")
-	}
-	u, err := s.opts.Store.UserByName(r.Context(), in.Name)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	hash := u.Password
+	token, status, msg, err := s.startSession(r, in.Name, in.Password)
 	if err != nil {
+		return err
+	}
+	if token == "" {
+		return errorf(status, "%s", msg)
+	}
+	http.SetCookie(w, sessionCookie(token, int(s.opts.AbsoluteTimeout.Seconds())))
+	u, err := s.opts.Store.UserByName(r.Context(), in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"name": u.Name, "role": u.Role})
+	return nil
+}
+
+// startSession checks a name and password and opens a session. It returns
+// the new token, or no token with the status and message to show: wrong
+// credentials and lockouts are answers, not errors.
+func (s *Server) startSession(r *http.Request, name, password string) (token string, status int, msg string, err error) {
+	now := s.opts.Now()
+	addr := addrKey(r)
+	if !userNameRe.MatchString(name) || len(password) > maxPassword {
+		// No password check runs, but the attempt counts against the
+		// address, and once it is locked nothing more is written.
+		if ok, _ := s.throttle.attempt(now, addr); !ok {
+			return "", http.StatusTooManyRequests, "too many failed logins: try again in 15 minutes", nil
+		}
+		if err := s.audit(r, "?", "login_failed", "malformed user name", "from "+clientAddr(r)); err != nil {
+			return "", 0, "", err
+		}
+		return "", http.StatusUnauthorized, "wrong name or password", nil
+	}
+	keys := []string{"user:" + name, addr}
+	allowed, lastTry := s.throttle.attempt(now, keys...)
+	if !allowed {
+		return "", http.StatusTooManyRequests, "too many failed logins: try again in 15 minutes", nil
+	}
+	u, err := s.opts.Store.UserByName(r.Context(), name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", 0, "", err
+	}
+	known := err == nil
+	hash := u.Password
+	if !known {
 		hash = s.dummyHash()
 	}
-	ok, rehash, verr := VerifyPassword(hash, in.Password, s.opts.Argon2)
-	if verr != nil {
-		return verr
+	var ok, rehash bool
+	var verr error
+	if err := withArgon2(r.Context(), func() { ok, rehash, verr = VerifyPassword(hash, password, s.opts.Argon2) }); err != nil {
+		return "", 0, "", err
 	}
-	if err != nil || !ok || u.Disabled {
-		s.throttle.fail(now, keys...)
-		if aerr := s.audit(r, in.Name, "login_failed", "user "+in.Name, "from "+clientAddr(r)); aerr != nil {
-			return aerr
+	if verr != nil {
+		return "", 0, "", verr
+	}
+	if !known || !ok || u.Disabled {
+		if err := s.audit(r, name, "login_failed", "user "+name, "from "+clientAddr(r)); err != nil {
+			return "", 0, "", err
 		}
-		return errorf(http.StatusUnauthorized, "wrong name or password")
+		// The failure that reaches a limit is audited once; the refused
+		// attempts after it are not, so a flood cannot bury the log.
+		if lastTry {
+			if err := s.audit(r, name, "login_locked", "user "+name, fmt.Sprintf("from %s, for %s", clientAddr(r), lockout)); err != nil {
+				return "", 0, "", err
+			}
+		}
+		return "", http.StatusUnauthorized, "wrong name or password", nil
 	}
 	s.throttle.succeed(keys...)
 	if rehash {
-		if h, err := HashPassword(in.Password, s.opts.Argon2); err == nil {
-			if err := s.opts.Store.RehashPassword(r.Context(), u.ID, h); err != nil {
-				return err
+		var h string
+		var herr error
+		if err := withArgon2(r.Context(), func() { h, herr = HashPassword(password, s.opts.Argon2) }); err == nil && herr == nil {
+			switch err := s.opts.Store.RehashPassword(r.Context(), u.ID, hash, h); {
+			case err == nil:
+				if err := s.audit(r, u.Name, "password_rehashed", "user "+u.Name, "current Argon2id parameters"); err != nil {
+					return "", 0, "", err
+				}
+				hash = h
+			case errors.Is(err, store.ErrConflict):
+				return "", http.StatusUnauthorized, "wrong name or password", nil
+			default:
+				return "", 0, "", err
 			}
 		}
 	}
-	token, err := newToken()
+	token, err = newToken()
 	if err != nil {
-		return err
+		return "", 0, "", err
 	}
-	if err := s.opts.Store.CreateSession(r.Context(), store.Session{IDHash: tokenHash(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthAt: now}); err != nil {
-		return err
+	// The session is created only if the account still has the hash just
+	// verified: a password change or a disable during the check wins.
+	err = s.opts.Store.CreateSession(r.Context(), store.Session{IDHash: tokenHash(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthAt: now}, hash)
+	if errors.Is(err, store.ErrConflict) {
+		return "", http.StatusUnauthorized, "wrong name or password", nil
+	}
+	if err != nil {
+		return "", 0, "", err
 	}
 	if err := s.audit(r, u.Name, "login", "user "+u.Name, "from "+clientAddr(r)); err != nil {
-		return err
+		return "", 0, "", err
 	}
-	http.SetCookie(w, sessionCookie(token, int(s.opts.AbsoluteTimeout.Seconds())))
-	writeJSON(w, http.StatusOK, map[string]string{"name": u.Name, "role": u.Role})
-	return nil
+	return token, http.StatusOK, "", nil
 }
 
 func logout(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -195,35 +278,49 @@ func reauth(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 	var in struct {
 		Password string `json:"password"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "password"); err != nil {
 		return err
 	}
-	now := s.opts.Now()
-	key := "user:" + c.user.Name
-	if s.throttle.blocked(now, key) {
-		return errorf(http.StatusTooManyRequests, "too many failed attempts: try again in 15 minutes")
-	}
-	ok, _, err := VerifyPassword(c.user.Password, in.Password, s.opts.Argon2)
+	ok, err := s.confirmPassword(r, c, in.Password)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		s.throttle.fail(now, key)
-		if err := s.audit(r, c.user.Name, "reauth_failed", "user "+c.user.Name, ""); err != nil {
-			return err
-		}
 		// 400, not 401: the session is valid, the password in the body is not.
 		return errorf(http.StatusBadRequest, "wrong password")
-	}
-	s.throttle.succeed(key)
-	if err := s.opts.Store.TouchSession(r.Context(), c.session.IDHash, now, &now); err != nil {
-		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func me(_ *Server, w http.ResponseWriter, _ *http.Request, c *caller) error {
+// confirmPassword checks the caller's password again and, when it is
+// right, records the fresh entry on the session. Attempts count against
+// the user's lockout before the check runs.
+func (s *Server) confirmPassword(r *http.Request, c *caller, password string) (bool, error) {
+	now := s.opts.Now()
+	key := "user:" + c.user.Name
+	if ok, _ := s.throttle.attempt(now, key); !ok {
+		return false, errorf(http.StatusTooManyRequests, "too many failed attempts: try again in 15 minutes")
+	}
+	var ok bool
+	var verr error
+	if err := withArgon2(r.Context(), func() { ok, _, verr = VerifyPassword(c.user.Password, password, s.opts.Argon2) }); err != nil {
+		return false, err
+	}
+	if verr != nil {
+		return false, verr
+	}
+	if !ok {
+		return false, s.audit(r, c.user.Name, "reauth_failed", "user "+c.user.Name, "")
+	}
+	s.throttle.succeed(key)
+	return true, s.opts.Store.TouchSession(r.Context(), c.session.IDHash, now, &now)
+}
+
+func me(_ *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": c.user.Name, "role": c.user.Role, "password_entered_at": c.session.AuthAt})
 	return nil
 }
@@ -233,31 +330,33 @@ func changePassword(s *Server, w http.ResponseWriter, r *http.Request, c *caller
 		Current string `json:"current"`
 		New     string `json:"new"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "current", "new"); err != nil {
 		return err
 	}
-	ok, _, err := VerifyPassword(c.user.Password, in.Current, s.opts.Argon2)
+	ok, err := s.confirmPassword(r, c, in.Current)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		s.throttle.fail(s.opts.Now(), "user:"+c.user.Name)
 		return errorf(http.StatusBadRequest, "wrong current password")
 	}
 	if err := CheckPassword(c.user.Name, in.New); err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
 	}
-	h, err := HashPassword(in.New, s.opts.Argon2)
-	if err != nil {
+	var h string
+	var herr error
+	if err := withArgon2(r.Context(), func() { h, herr = HashPassword(in.New, s.opts.Argon2) }); err != nil {
 		return err
 	}
-	u := c.user
-	u.Password = h
-	// Every session of the user ends, this one included: log in again.
-	if err := s.opts.Store.UpdateUser(r.Context(), u); err != nil {
+	if herr != nil {
+		return herr
+	}
+	// Only the password changes (one UPDATE): a role change or a disable
+	// made meanwhile by an admin stays. Every session of the user ends.
+	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{Password: &h}); err != nil {
 		return err
 	}
-	if err := s.audit(r, u.Name, "password_changed", "user "+u.Name, ""); err != nil {
+	if err := s.audit(r, c.user.Name, "password_changed", "user "+c.user.Name, ""); err != nil {
 		return err
 	}
 	http.SetCookie(w, sessionCookie("", -1))
@@ -348,6 +447,9 @@ func findingID(r *http.Request) (string, error) {
 }
 
 func showFinding(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
 	id, err := findingID(r)
 	if err != nil {
 		return err
@@ -380,45 +482,52 @@ func triageFinding(s *Server, w http.ResponseWriter, r *http.Request, c *caller)
 		Reason  string `json:"reason"`
 		Expires string `json:"expires"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "status", "reason", "expires"); err != nil {
 		return err
 	}
-	st, err := finding.ParseStatus(in.Status)
-	if err != nil {
-		return errorf(http.StatusBadRequest, "status: %s", cleanText(err.Error()))
-	}
-	reason, err := text("reason", in.Reason)
+	rec, err := s.triage(r, c, id, in.Status, in.Reason, in.Expires)
 	if err != nil {
 		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"finding": toJSON(rec)})
+	return nil
+}
+
+// triage validates and applies a triage by the caller, and audits it.
+func (s *Server) triage(r *http.Request, c *caller, id, status, reason, expires string) (store.Record, error) {
+	st, err := finding.ParseStatus(status)
+	if err != nil {
+		return store.Record{}, errorf(http.StatusBadRequest, "status: %s", cleanText(err.Error()))
+	}
+	reason, err = text("reason", reason)
+	if err != nil {
+		return store.Record{}, err
 	}
 	t := store.Triage{ID: id, Status: st, Reason: reason, Actor: c.user.Name, At: s.opts.Now()}
-	if in.Expires != "" {
-		d, err := time.Parse(time.DateOnly, in.Expires)
+	if expires != "" {
+		d, err := time.Parse(time.DateOnly, expires)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "expires: want YYYY-MM-DD")
+			return store.Record{}, errorf(http.StatusBadRequest, "expires: want YYYY-MM-DD")
 		}
 		end := d.AddDate(0, 0, 1)
 		t.Expires = &end
 	}
 	rec, err := s.opts.Store.Triage(r.Context(), t)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "no finding %s", id)
-	}
-	if err != nil {
-		if errors.Is(err, store.ErrAmbiguous) {
-			return errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
-		}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Record{}, errorf(http.StatusNotFound, "no finding %s", id)
+	case errors.Is(err, store.ErrAmbiguous):
+		return store.Record{}, errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
+	case errors.Is(err, store.ErrInvalid):
 		// The store refuses bad combinations (an expiry on a non-accepted status).
-		if strings.Contains(err.Error(), "triage") && !strings.Contains(err.Error(), "begin") {
-			return errorf(http.StatusBadRequest, "%s", cleanText(err.Error()))
-		}
-		return err
+		return store.Record{}, errorf(http.StatusBadRequest, "%s", invalidMessage(err))
+	case err != nil:
+		return store.Record{}, err
 	}
 	if err := s.audit(r, c.user.Name, "triage", fmt.Sprintf("finding %d", rec.ID), string(st)+": "+reason); err != nil {
-		return err
+		return store.Record{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"finding": toJSON(rec)})
-	return nil
+	return rec, nil
 }
 
 func listScans(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
@@ -457,18 +566,8 @@ func roadmap(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error
 	if _, err := query(r); err != nil {
 		return err
 	}
-	ev := program.Evidence{Now: s.opts.Now().UTC()}
-	var err error
-	if ev.Catalog, err = s.catalog(); err != nil {
-		return err
-	}
-	if ev.Scans, err = s.opts.Store.Scans(r.Context(), 0); err != nil {
-		return err
-	}
-	if ev.Open, err = s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}}); err != nil {
-		return err
-	}
-	if ev.Attestations, err = s.opts.Store.Attestations(r.Context()); err != nil {
+	ev, err := s.evidence(r)
+	if err != nil {
 		return err
 	}
 	results := program.Evaluate(program.Controls(), ev)
@@ -493,7 +592,7 @@ func attest(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 		Note    string `json:"note"`
 		Expires string `json:"expires"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "control", "note", "expires"); err != nil {
 		return err
 	}
 	if !controlIDRe.MatchString(in.Control) {
@@ -512,8 +611,11 @@ func attest(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 		return errorf(http.StatusBadRequest, "expires: want YYYY-MM-DD, the last day it holds")
 	}
 	a, err := s.opts.Store.Attest(r.Context(), store.Attestation{ControlID: ctl.ID, By: c.user.Name, Note: note, At: s.opts.Now(), Expires: d.AddDate(0, 0, 1)})
+	if errors.Is(err, store.ErrInvalid) {
+		return errorf(http.StatusBadRequest, "%s", invalidMessage(err))
+	}
 	if err != nil {
-		return errorf(http.StatusBadRequest, "%s", cleanText(err.Error()))
+		return err
 	}
 	if err := s.audit(r, c.user.Name, "attest", "control "+ctl.ID, note); err != nil {
 		return err
@@ -583,6 +685,9 @@ type userJSON struct {
 }
 
 func listUsers(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
 	users, err := s.opts.Store.Users(r.Context())
 	if err != nil {
 		return err
@@ -601,7 +706,7 @@ func createUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		Role     string `json:"role"`
 		Password string `json:"password"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "name", "role", "password"); err != nil {
 		return err
 	}
 	if !userNameRe.MatchString(in.Name) {
@@ -640,7 +745,7 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		Role     *string `json:"role"`
 		Disabled *bool   `json:"disabled"`
 	}
-	if err := decode(r, &in); err != nil {
+	if err := decode(r, &in, "role", "disabled"); err != nil {
 		return err
 	}
 	u, err := s.opts.Store.UserByName(r.Context(), name)
@@ -669,7 +774,7 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 	if len(changes) == 0 {
 		return errorf(http.StatusBadRequest, "nothing to change: send role or disabled")
 	}
-	if err := s.opts.Store.UpdateUser(r.Context(), u); err != nil {
+	if err := s.opts.Store.ChangeUser(r.Context(), u.ID, store.UserChange{Role: in.Role, Disabled: in.Disabled}); err != nil {
 		return err
 	}
 	if err := s.audit(r, c.user.Name, "user_updated", "user "+u.Name, strings.Join(changes, ", ")); err != nil {

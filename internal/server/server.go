@@ -18,7 +18,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -108,7 +112,9 @@ type Route struct {
 	Path   string
 	Role   string
 	Reauth bool
-	handle func(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error
+	// UI marks a page of the web UI: HTML, redirects to log in.
+	UI     bool
+	handle handler
 }
 
 // caller is the authenticated user of a request.
@@ -146,24 +152,40 @@ func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		var c *caller
+		fail := s.fail
+		if rt.UI {
+			fail = s.failPage
+		}
 		if rt.Role != "" {
 			var err error
 			c, err = s.authenticate(r)
 			if err != nil {
-				s.fail(w, r, err)
+				var he *httpError
+				if rt.UI && errors.As(err, &he) && he.status == http.StatusUnauthorized {
+					http.Redirect(w, r, "/login?next="+url.QueryEscape(localPath(r)), http.StatusSeeOther)
+					return
+				}
+				fail(w, r, err)
 				return
 			}
 			if roleRank(c.user.Role) < roleRank(rt.Role) {
-				writeError(w, http.StatusForbidden, "this needs the "+rt.Role+" role")
+				fail(w, r, errorf(http.StatusForbidden, "this needs the %s role", rt.Role))
 				return
 			}
 			if rt.Reauth && s.opts.Now().Sub(c.session.AuthAt) > s.opts.ReauthWindow {
+				if rt.UI {
+					// A form posted after the window: enter the password, then
+					// come back to the page the form was on.
+					back := strings.TrimSuffix(localPath(r), "/triage")
+					http.Redirect(w, r, "/reauth?next="+url.QueryEscape(back), http.StatusSeeOther)
+					return
+				}
 				writeJSON(w, http.StatusForbidden, map[string]any{"error": "enter your password again (POST /api/reauth)", "reauth": true})
 				return
 			}
 		}
 		if err := rt.handle(s, w, r, c); err != nil {
-			s.fail(w, r, err)
+			fail(w, r, err)
 		}
 	})
 }
@@ -235,22 +257,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the client went away; nothing to do
 }
 
-// decode reads exactly one JSON object with only known fields.
-func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+// decode reads exactly one JSON object whose field names are exactly
+// fields (encoding/json alone would also take "PASSWORD" for "password").
+func decode(r *http.Request, v any, fields ...string) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
 		return errorf(http.StatusUnsupportedMediaType, "send Content-Type: application/json")
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
 		return errorf(http.StatusBadRequest, "request body: %s", cleanText(err.Error()))
 	}
+	var raw map[string]json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if err := dec.Decode(&raw); err != nil {
+		return errorf(http.StatusBadRequest, "request body: %s", cleanText(err.Error()))
+	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errorf(http.StatusBadRequest, "request body: one JSON object only")
+	}
+	for k := range raw {
+		known := false
+		for _, f := range fields {
+			known = known || k == f
+		}
+		if !known {
+			return errorf(http.StatusBadRequest, "request body: unknown field %q", cleanText(k))
+		}
+	}
+	strict := json.NewDecoder(strings.NewReader(string(body)))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "request body: %s", cleanText(err.Error()))
 	}
 	return nil
 }
@@ -292,9 +334,13 @@ func sessionCookie(token string, maxAge int) *http.Cookie {
 		Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode}
 }
 
-// throttle slows password guessing: after five failures for one user name
-// or one client address, further attempts are refused for 15 minutes. It
-// lives in memory, per process.
+// throttle slows password guessing. Every password check counts as a
+// failure before it runs (so concurrent guesses cannot slip past the
+// limit) and a success clears the count. Past the limit, a user name is
+// locked for 15 minutes after 5 failures, a client address (an IPv6 /64)
+// after 20, so that one proxy's users are not all locked out by a few
+// typos. It lives in memory, per process, and never forgets an active
+// lockout to make room.
 type throttle struct {
 	mu    sync.Mutex
 	fails map[string]*failures
@@ -302,53 +348,118 @@ type throttle struct {
 
 type failures struct {
 	n     int
+	last  time.Time
 	until time.Time
 }
 
 const (
-	maxFailures = 5
-	lockout     = 15 * time.Minute
+	maxUserFailures = 5
+	maxAddrFailures = 20
+	lockout         = 15 * time.Minute
+	maxThrottleKeys = 100000
 )
 
 func newThrottle() *throttle { return &throttle{fails: map[string]*failures{}} }
 
-// blocked reports whether any of keys is locked out at now.
-func (t *throttle) blocked(now time.Time, keys ...string) bool {
+func limitOf(key string) int {
+	if strings.HasPrefix(key, "addr:") {
+		return maxAddrFailures
+	}
+	return maxUserFailures
+}
+
+// attempt records an attempt for every key and reports whether it may
+// proceed: false when any key is locked, or this attempt goes past a limit
+// that an earlier one had already reached. last is true for the attempt
+// that reaches a limit, whose failure locks the key.
+func (t *throttle) attempt(now time.Time, keys ...string) (ok, last bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
 		if f := t.fails[k]; f != nil && now.Before(f.until) {
-			return true
+			return false, false
 		}
 	}
-	return false
-}
-
-// fail counts a failure for each key.
-func (t *throttle) fail(now time.Time, keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.fails) > 100000 {
-		t.fails = map[string]*failures{} // bounded memory under a flood
+	if len(t.fails) >= maxThrottleKeys {
+		t.evict(now)
 	}
+	ok = true
 	for _, k := range keys {
 		f := t.fails[k]
-		if f == nil || (!f.until.IsZero() && !now.Before(f.until)) {
+		if f == nil || now.Sub(f.last) > lockout {
 			f = &failures{}
 			t.fails[k] = f
 		}
 		f.n++
-		if f.n >= maxFailures {
+		f.last = now
+		if f.n > limitOf(k) {
+			ok = false
+		}
+		if f.n == limitOf(k) {
+			last = true
+		}
+		if f.n >= limitOf(k) {
 			f.until = now.Add(lockout)
+		}
+	}
+	return ok, last
+}
+
+// evict drops entries that lock nothing and are older than the lockout;
+// an active lockout is kept however full the map is.
+func (t *throttle) evict(now time.Time) {
+	for k, f := range t.fails {
+		if !now.Before(f.until) && now.Sub(f.last) > lockout {
+			delete(t.fails, k)
+		}
+	}
+	if len(t.fails) < maxThrottleKeys {
+		return
+	}
+	for k, f := range t.fails { // still full: drop the unlocked ones
+		if !now.Before(f.until) {
+			delete(t.fails, k)
 		}
 	}
 }
 
-// succeed clears the failures of keys.
+// succeed clears the counts of keys after a correct password.
 func (t *throttle) succeed(keys ...string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
 		delete(t.fails, k)
 	}
+}
+
+// addrKey is the throttle key of a client address: the address itself for
+// IPv4, its /64 for IPv6 (one host can use a whole /64).
+func addrKey(r *http.Request) string {
+	host := clientAddr(r)
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
+		return "addr:" + ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return "addr:" + host
+}
+
+// argon2Slots bounds concurrent password hashing: each check takes 19 MiB
+// and a core, so a burst of logins waits for a slot or is told to retry
+// instead of exhausting memory.
+var argon2Slots = make(chan struct{}, 2*runtime.NumCPU())
+
+// withArgon2 runs fn in a hashing slot, or fails with 503 when none frees
+// up within a few seconds.
+func withArgon2(ctx context.Context, fn func()) error {
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop()
+	select {
+	case argon2Slots <- struct{}{}:
+	case <-timer.C:
+		return errorf(http.StatusServiceUnavailable, "too many logins at once: retry shortly")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-argon2Slots }()
+	fn()
+	return nil
 }

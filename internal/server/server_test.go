@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,66 @@ func (f *fixture) login(name, password string) string {
 	return ""
 }
 
+// wantRoutes is the authorization policy, written out by hand: the route
+// table must match it exactly, so loosening a route's role or dropping its
+// password re-entry fails this test rather than passing it silently.
+var wantRoutes = map[string]struct {
+	role   string
+	reauth bool
+}{
+	"GET /healthz":                   {"", false},
+	"POST /api/login":                {"", false},
+	"POST /api/logout":               {"viewer", false},
+	"POST /api/reauth":               {"viewer", false},
+	"GET /api/me":                    {"viewer", false},
+	"POST /api/password":             {"viewer", false},
+	"GET /api/findings":              {"viewer", false},
+	"GET /api/findings/{id}":         {"viewer", false},
+	"POST /api/findings/{id}/triage": {"triager", true},
+	"GET /api/scans":                 {"viewer", false},
+	"GET /api/roadmap":               {"viewer", false},
+	"POST /api/roadmap/attestations": {"triager", true},
+	"GET /api/services":              {"viewer", false},
+	"GET /api/metrics":               {"viewer", false},
+	"GET /api/users":                 {"admin", false},
+	"POST /api/users":                {"admin", true},
+	"POST /api/users/{name}":         {"admin", true},
+	"GET /api/audit":                 {"admin", false},
+	"GET /static/app.css":            {"", false},
+	"GET /login":                     {"", false},
+	"POST /login":                    {"", false},
+	"POST /logout":                   {"viewer", false},
+	"GET /reauth":                    {"viewer", false},
+	"POST /reauth":                   {"viewer", false},
+	"GET /{$}":                       {"viewer", false},
+	"GET /findings":                  {"viewer", false},
+	"GET /findings/{id}":             {"viewer", false},
+	"POST /findings/{id}/triage":     {"triager", true},
+	"GET /roadmap":                   {"viewer", false},
+	"GET /services":                  {"viewer", false},
+}
+
+func TestRouteTableMatchesThePolicy(t *testing.T) {
+	s := New(Options{Store: nil})
+	seen := map[string]bool{}
+	for _, rt := range s.routes() {
+		key := rt.Method + " " + rt.Path
+		want, ok := wantRoutes[key]
+		switch {
+		case !ok:
+			t.Errorf("route %s is not in the policy of this test", key)
+		case want.role != rt.Role || want.reauth != rt.Reauth:
+			t.Errorf("route %s: role %q reauth %v, the policy says %q %v", key, rt.Role, rt.Reauth, want.role, want.reauth)
+		}
+		seen[key] = true
+	}
+	for key := range wantRoutes {
+		if !seen[key] {
+			t.Errorf("the policy's route %s is not served", key)
+		}
+	}
+}
+
 // TestEveryRouteWithEveryRole tries each route of the table with no session
 // and with each role: a role below the route's gets 403, no session 401,
 // and a role at or above it gets past authorization.
@@ -97,11 +158,11 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		f := newFixture(t, st)
 		routes := f.srv.routes()
-		if len(routes) < 15 {
+		if len(routes) < 25 {
 			t.Fatalf("%d routes", len(routes))
 		}
 		for _, rt := range routes {
-			path := strings.NewReplacer("{id}", "1", "{name}", "viewer-user").Replace(rt.Path)
+			path := strings.NewReplacer("{id}", "1", "{name}", "viewer-user", "{$}", "").Replace(rt.Path)
 			body := ""
 			if rt.Method == "POST" {
 				body = "{}"
@@ -112,12 +173,18 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 					token = f.login(role+"-user", testPassword)
 				}
 				w := f.do(rt.Method, path, token, body)
+				loc := w.Header().Get("Location")
+				toLogin := w.Code == http.StatusSeeOther && (strings.HasPrefix(loc, "/login?next=") || strings.HasPrefix(loc, "/reauth?next="))
 				switch {
 				case rt.Role == "":
 					// Anonymous routes: no role is refused (login's own 401
 					// for a wrong password is not an authorization failure).
 					if w.Code == http.StatusForbidden || w.Code >= 500 {
 						t.Errorf("%s %s as %q: %d %s", rt.Method, rt.Path, role, w.Code, w.Body)
+					}
+				case role == "" && rt.UI:
+					if w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=") {
+						t.Errorf("page %s %s without a session: %d %q, want a redirect to log in", rt.Method, rt.Path, w.Code, loc)
 					}
 				case role == "":
 					if w.Code != http.StatusUnauthorized {
@@ -128,17 +195,21 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 						t.Errorf("%s %s as %s: %d %s, want 403", rt.Method, rt.Path, role, w.Code, w.Body)
 					}
 				default:
-					if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden || w.Code >= 500 {
-						t.Errorf("%s %s as %q: %d %s, want past authorization", rt.Method, rt.Path, role, w.Code, w.Body)
+					if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden || w.Code >= 500 || toLogin {
+						t.Errorf("%s %s as %q: %d %q %.200s, want past authorization", rt.Method, rt.Path, role, w.Code, loc, w.Body)
 					}
 				}
 			}
 			// A sensitive route also needs a recent password entry.
 			if rt.Reauth {
-				token := f.login("admin-user", testPassword)
+				token := f.login(rt.Role+"-user", testPassword)
 				f.clock.add(6 * time.Minute)
 				w := f.do(rt.Method, path, token, body)
-				if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `"reauth": true`) {
+				if rt.UI {
+					if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/reauth?next=") {
+						t.Errorf("page %s %s six minutes after login: %d %q, want a redirect to re-authenticate", rt.Method, rt.Path, w.Code, w.Header().Get("Location"))
+					}
+				} else if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `"reauth": true`) {
 					t.Errorf("%s %s six minutes after login: %d %s, want 403 asking to re-authenticate", rt.Method, rt.Path, w.Code, w.Body)
 				}
 				if w := f.do("POST", "/api/reauth", token, `{"password":"`+testPassword+`"}`); w.Code != http.StatusNoContent {
@@ -148,6 +219,18 @@ func TestEveryRouteWithEveryRole(t *testing.T) {
 					t.Errorf("%s %s after re-authenticating: %d %s", rt.Method, rt.Path, w.Code, w.Body)
 				}
 			}
+		}
+		// HEAD reaches GET routes: it is checked the same way.
+		for _, p := range []string{"/api/users", "/api/findings", "/api/audit"} {
+			if w := f.do("HEAD", p, "", ""); w.Code != http.StatusUnauthorized {
+				t.Errorf("HEAD %s without a session: %d", p, w.Code)
+			}
+			if w := f.do("HEAD", p, f.login("viewer-user", testPassword), ""); p != "/api/findings" && w.Code != http.StatusForbidden {
+				t.Errorf("HEAD %s as viewer: %d", p, w.Code)
+			}
+		}
+		if w := f.do("GET", "/api/users/", f.login("admin-user", testPassword), ""); w.Code != http.StatusNotFound {
+			t.Errorf("trailing slash: %d", w.Code)
 		}
 		if w := f.do("GET", "/api/nothing-here", "", ""); w.Code != http.StatusNotFound {
 			t.Errorf("unknown route: %d", w.Code)
@@ -243,9 +326,17 @@ func TestLoginDefenses(t *testing.T) {
 		if w := f.do("POST", "/api/login", "", `{"name":"triager-user","password":"`+testPassword+`"}`); w.Code != http.StatusOK {
 			t.Errorf("after the lockout: %d %s", w.Code, w.Body)
 		}
+		// Concurrent guesses cannot slip past the limit: at most five reach
+		// the password check.
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Go(func() { f.do("POST", "/api/login", "", `{"name":"admin-user","password":"concurrent guess"}`) })
+		}
+		wg.Wait()
 		// Bad bodies.
 		for _, tc := range []struct{ body, ct, want string }{
 			{`{"name":"a","password":"b","admin":true}`, "application/json", "unknown field"},
+			{`{"Name":"viewer-user","PASSWORD":"x"}`, "application/json", `unknown field`},
 			{`{"name":"a"} {"name":"b"}`, "application/json", "one JSON object only"},
 			{`name=a`, "application/x-www-form-urlencoded", "Content-Type: application/json"},
 			{`{"name":"` + strings.Repeat("a", 70000) + `"}`, "application/json", "larger than"},
@@ -269,17 +360,21 @@ func TestLoginDefenses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		failed := 0
+		failed, locked := 0, 0
 		for _, e := range log {
-			if e.Action == "login_failed" || e.Action == "login_throttled" {
+			switch e.Action {
+			case "login_failed":
 				failed++
+			case "login_locked":
+				locked++
 			}
 			if strings.Contains(e.Detail+e.Target+e.Actor, testPassword) {
 				t.Errorf("audit entry holds a password: %+v", e)
 			}
 		}
-		if failed != 9 {
-			t.Errorf("%d failed or throttled logins audited, want 9", failed)
+		// 8 before the concurrent burst, then at most 5 of its 30.
+		if failed < 9 || failed > 13 || locked != 2 {
+			t.Errorf("%d failed logins and %d lockouts audited, want 9 to 13 and 2", failed, locked)
 		}
 	})
 }
@@ -362,6 +457,19 @@ func TestTriageAttestAndUsersThroughTheAPI(t *testing.T) {
 		if w := f.do("POST", "/api/login", "", `{"name":"carla","password":"mountain river orchestra bright"}`); w.Code != http.StatusUnauthorized {
 			t.Errorf("a disabled user logged in: %d", w.Code)
 		}
+		// Guessing through the password change is throttled like a login.
+		guesser := f.login("admin-user", testPassword)
+		for i := range 6 {
+			w := f.do("POST", "/api/password", guesser, `{"current":"guess number `+strconv.Itoa(i)+`","new":"whatever long enough"}`)
+			if want := http.StatusBadRequest; i == 5 {
+				want = http.StatusTooManyRequests
+				if w.Code != want {
+					t.Errorf("sixth password guess: %d, want 429", w.Code)
+				}
+			} else if w.Code != want {
+				t.Errorf("password guess %d: %d", i, w.Code)
+			}
+		}
 		// Changing a password ends the sessions; the new one works.
 		if w := f.do("POST", "/api/password", viewer, `{"current":"`+testPassword+`","new":"a brand new viewer passphrase"}`); w.Code != http.StatusNoContent {
 			t.Fatalf("change password: %d %s", w.Code, w.Body)
@@ -389,8 +497,7 @@ func TestLoginRehashesOldParameters(t *testing.T) {
 		f := newFixture(t, st)
 		old, _ := HashPassword(testPassword, Argon2Params{Memory: 512, Time: 1, Threads: 1})
 		u, _ := st.UserByName(context.Background(), "viewer-user")
-		u.Password = old
-		if err := st.UpdateUser(context.Background(), u); err != nil {
+		if err := st.ChangeUser(context.Background(), u.ID, store.UserChange{Password: &old}); err != nil {
 			t.Fatal(err)
 		}
 		f.login("viewer-user", testPassword)

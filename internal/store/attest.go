@@ -40,19 +40,19 @@ func (s *sqlStore) Attest(ctx context.Context, a Attestation) (Attestation, erro
 	a.At, a.Expires = dbTime(a.At), dbTime(a.Expires)
 	switch {
 	case a.ControlID == "":
-		return Attestation{}, fmt.Errorf("attest: a control id is required")
+		return Attestation{}, fmt.Errorf("attest: a control id is required: %w", ErrInvalid)
 	case a.By == "":
-		return Attestation{}, fmt.Errorf("attest %s: who attests is required", a.ControlID)
+		return Attestation{}, fmt.Errorf("attest %s: who attests is required: %w", a.ControlID, ErrInvalid)
 	case a.Note == "":
-		return Attestation{}, fmt.Errorf("attest %s: a note saying what was done is required", a.ControlID)
+		return Attestation{}, fmt.Errorf("attest %s: a note saying what was done is required: %w", a.ControlID, ErrInvalid)
 	case !a.Expires.After(a.At):
-		return Attestation{}, fmt.Errorf("attest %s: expiry %s is not in the future", a.ControlID, a.Expires.Format(time.DateOnly))
+		return Attestation{}, fmt.Errorf("attest %s: expiry %s is not in the future: %w", a.ControlID, a.Expires.Format(time.DateOnly), ErrInvalid)
 	case a.Expires.Sub(a.At) > maxAttestation:
-		return Attestation{}, fmt.Errorf("attest %s: expiry %s is more than two years away", a.ControlID, a.Expires.Format(time.DateOnly))
+		return Attestation{}, fmt.Errorf("attest %s: expiry %s is more than two years away: %w", a.ControlID, a.Expires.Format(time.DateOnly), ErrInvalid)
 	case len(a.ControlID) > 100 || len(a.By) > 200 || len(a.Note) > 2000:
-		return Attestation{}, fmt.Errorf("attest: control id, name or note too long (100, 200, 2000 bytes)")
+		return Attestation{}, fmt.Errorf("attest: control id, name or note too long (100, 200, 2000 bytes): %w", ErrInvalid)
 	case hasControl(a.ControlID + a.By + a.Note):
-		return Attestation{}, fmt.Errorf("attest %s: control characters are not allowed", a.ControlID)
+		return Attestation{}, fmt.Errorf("attest %s: control characters are not allowed: %w", a.ControlID, ErrInvalid)
 	}
 	err := s.db.QueryRowContext(ctx,
 		`INSERT INTO attestations (control_id, actor, note, attested_at, expires_at)

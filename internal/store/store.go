@@ -16,6 +16,12 @@ import (
 var (
 	ErrNotFound  = errors.New("not found")
 	ErrAmbiguous = errors.New("ambiguous finding id")
+	// ErrInvalid marks input the store refuses (a missing reason, an expiry
+	// in the past); its message is safe to show to the user.
+	ErrInvalid = errors.New("invalid")
+	// ErrConflict marks a change that lost a race (the password changed
+	// while a login was checking the old one).
+	ErrConflict = errors.New("conflict")
 )
 
 // Scan statuses.
@@ -131,14 +137,15 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (User, error)
 	// Users lists every user by name.
 	Users(ctx context.Context) ([]User, error)
-	// UpdateUser changes role, password hash and disabled flag; disabling a
-	// user or changing the password ends the user's sessions.
-	UpdateUser(ctx context.Context, u User) error
-	// RehashPassword stores a stronger hash of the same password.
-	RehashPassword(ctx context.Context, userID int64, hash string) error
-	// CreateSession, Session, TouchSession and DeleteSession keep server-side
-	// sessions by the SHA-256 of their token.
-	CreateSession(ctx context.Context, s Session) error
+	// ChangeUser applies the set fields of a change in one statement;
+	// disabling a user or setting a password ends the user's sessions.
+	ChangeUser(ctx context.Context, userID int64, c UserChange) error
+	// RehashPassword replaces oldHash with a stronger hash of the same
+	// password, only if oldHash is still the stored one (ErrConflict).
+	RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error
+	// CreateSession opens a session only while the user is enabled and
+	// still has the password hash the login checked (ErrConflict).
+	CreateSession(ctx context.Context, s Session, checkedHash string) error
 	Session(ctx context.Context, idHash string) (Session, error)
 	TouchSession(ctx context.Context, idHash string, seen time.Time, authAt *time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error

@@ -18,7 +18,7 @@ import (
 func (s *sqlStore) Triage(ctx context.Context, t Triage) (Record, error) {
 	status, err := finding.ParseStatus(string(t.Status))
 	if err != nil {
-		return Record{}, fmt.Errorf("triage %q: %w", t.ID, err)
+		return Record{}, fmt.Errorf("triage %q: %w: %w", t.ID, ErrInvalid, err)
 	}
 	reason := strings.TrimSpace(t.Reason)
 	at := t.At
@@ -27,14 +27,14 @@ func (s *sqlStore) Triage(ctx context.Context, t Triage) (Record, error) {
 	}
 	at = dbTime(at)
 	if status == finding.StatusAccepted && reason == "" {
-		return Record{}, fmt.Errorf("triage %q: accepting a finding needs a reason", t.ID)
+		return Record{}, fmt.Errorf("triage %q: accepting a finding needs a reason: %w", t.ID, ErrInvalid)
 	}
 	if t.Expires != nil {
 		if status != finding.StatusAccepted {
-			return Record{}, fmt.Errorf("triage %q: an expiry only applies to status %s", t.ID, finding.StatusAccepted)
+			return Record{}, fmt.Errorf("triage %q: an expiry only applies to status %s: %w", t.ID, finding.StatusAccepted, ErrInvalid)
 		}
 		if !t.Expires.After(at) {
-			return Record{}, fmt.Errorf("triage %q: expiry %s is not in the future", t.ID, t.Expires.UTC().Format(time.RFC3339))
+			return Record{}, fmt.Errorf("triage %q: expiry %s is not in the future: %w", t.ID, t.Expires.UTC().Format(time.RFC3339), ErrInvalid)
 		}
 	}
 

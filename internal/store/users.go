@@ -58,7 +58,7 @@ type AuditEntry struct {
 // CreateUser adds a user. The name must be unused.
 func (s *sqlStore) CreateUser(ctx context.Context, u User) (User, error) {
 	if u.Name == "" || u.Password == "" || !validRole(u.Role) {
-		return User{}, fmt.Errorf("create user %q: name, password hash and a role are required", u.Name)
+		return User{}, fmt.Errorf("create user %q: name, password hash and a role are required: %w", u.Name, ErrInvalid)
 	}
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
@@ -145,58 +145,97 @@ func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
 	return out, nil
 }
 
-// UpdateUser changes a user's role, password hash and disabled flag. A
-// disabled user or a changed password ends every session of the user.
-func (s *sqlStore) UpdateUser(ctx context.Context, u User) error {
-	if !validRole(u.Role) || u.Password == "" {
-		return fmt.Errorf("update user %q: a role and a password hash are required", u.Name)
+// UserChange is a change to a user; nil fields stay as they are.
+type UserChange struct {
+	Role     *string
+	Disabled *bool
+	Password *string // a new hash
+}
+
+// ChangeUser applies a change in one UPDATE, so two administrators (or an
+// administrator and a password change) never overwrite each other's
+// fields with stale copies. Disabling the user or setting a password ends
+// every session of the user, in the same transaction.
+func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) error {
+	var sets []string
+	var args []any
+	if c.Role != nil {
+		if !validRole(*c.Role) {
+			return fmt.Errorf("change user %d: role %q: %w", userID, *c.Role, ErrInvalid)
+		}
+		args = append(args, *c.Role)
+		sets = append(sets, fmt.Sprintf("role = $%d", len(args)))
+	}
+	if c.Disabled != nil {
+		args = append(args, *c.Disabled)
+		sets = append(sets, fmt.Sprintf("disabled = $%d", len(args)))
+	}
+	if c.Password != nil {
+		if *c.Password == "" {
+			return fmt.Errorf("change user %d: empty password hash: %w", userID, ErrInvalid)
+		}
+		args = append(args, *c.Password)
+		sets = append(sets, fmt.Sprintf("password = $%d", len(args)))
+	}
+	if len(sets) == 0 {
+		return fmt.Errorf("change user %d: nothing to change: %w", userID, ErrInvalid)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("update user %q: %w", u.Name, err)
+		return fmt.Errorf("change user %d: %w", userID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	var oldPassword string
-	if err := tx.QueryRowContext(ctx, `SELECT password FROM users WHERE id = $1`, u.ID).Scan(&oldPassword); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("update user %q: %w", u.Name, ErrNotFound)
-		}
-		return fmt.Errorf("update user %q: %w", u.Name, err)
+	args = append(args, userID)
+	// The SET clause is built from constant column names only; values are parameters.
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
+	if err != nil {
+		return fmt.Errorf("change user %d: %w", userID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1, password = $2, disabled = $3 WHERE id = $4`,
-		u.Role, u.Password, u.Disabled, u.ID); err != nil {
-		return fmt.Errorf("update user %q: %w", u.Name, err)
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("change user %d: %w", userID, ErrNotFound)
 	}
-	if u.Disabled || u.Password != oldPassword {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
-			return fmt.Errorf("update user %q: end sessions: %w", u.Name, err)
+	if c.Password != nil || c.Disabled != nil && *c.Disabled {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("change user %d: end sessions: %w", userID, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("update user %q: %w", u.Name, err)
+		return fmt.Errorf("change user %d: %w", userID, err)
 	}
 	return nil
 }
 
 // RehashPassword stores a new hash of the same password (stronger
-// parameters) without ending the user's sessions.
-func (s *sqlStore) RehashPassword(ctx context.Context, userID int64, hash string) error {
-	if hash == "" {
-		return fmt.Errorf("rehash user %d: empty hash", userID)
+// parameters) without ending the user's sessions, and only if the stored
+// hash is still the one the login verified.
+func (s *sqlStore) RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error {
+	if newHash == "" || oldHash == "" {
+		return fmt.Errorf("rehash user %d: empty hash: %w", userID, ErrInvalid)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2`, hash, userID); err != nil {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET password = $1 WHERE id = $2 AND password = $3`, newHash, userID, oldHash)
+	if err != nil {
 		return fmt.Errorf("rehash user %d: %w", userID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("rehash user %d: the password changed meanwhile: %w", userID, ErrConflict)
 	}
 	return nil
 }
 
-// CreateSession stores a new session.
-func (s *sqlStore) CreateSession(ctx context.Context, se Session) error {
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, auth_at) VALUES ($1, $2, $3, $4, $5)`,
-		se.IDHash, se.UserID, dbTime(se.CreatedAt), dbTime(se.LastSeenAt), dbTime(se.AuthAt))
+// CreateSession stores a new session, in one statement that also checks
+// that the user is enabled and still has the password hash the login
+// verified: a password change or a disable that lands during the login's
+// Argon2 work leaves no session behind.
+func (s *sqlStore) CreateSession(ctx context.Context, se Session, checkedHash string) error {
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, auth_at)
+		 SELECT $1, id, $3, $4, $5 FROM users WHERE id = $2 AND password = $6 AND disabled = $7`,
+		se.IDHash, se.UserID, dbTime(se.CreatedAt), dbTime(se.LastSeenAt), dbTime(se.AuthAt), checkedHash, false)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("create session: the account changed meanwhile: %w", ErrConflict)
 	}
 	return nil
 }

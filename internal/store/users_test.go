@@ -33,7 +33,10 @@ func TestUsersSessionsAndAudit(t *testing.T) {
 		}
 
 		se := store.Session{IDHash: "h1", UserID: ana.ID, CreatedAt: at, LastSeenAt: at, AuthAt: at}
-		if err := s.CreateSession(ctx, se); err != nil {
+		if err := s.CreateSession(ctx, store.Session{IDHash: "stale", UserID: ana.ID, CreatedAt: at, LastSeenAt: at, AuthAt: at}, "another hash"); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("a session for a hash the user no longer has: %v, want ErrConflict", err)
+		}
+		if err := s.CreateSession(ctx, se, ana.Password); err != nil {
 			t.Fatal(err)
 		}
 		later := at.Add(10 * time.Minute)
@@ -43,17 +46,28 @@ func TestUsersSessionsAndAudit(t *testing.T) {
 		if got, err := s.Session(ctx, "h1"); err != nil || !got.LastSeenAt.Equal(later) || !got.AuthAt.Equal(later) || !got.CreatedAt.Equal(at) {
 			t.Errorf("session after touch: %+v, %v", got, err)
 		}
-		// A rehash keeps sessions; a new password ends them.
-		if err := s.RehashPassword(ctx, ana.ID, "$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA"); err != nil {
+		// A rehash keeps sessions, and only replaces the hash it was given;
+		// a new password ends them.
+		rehashed := "$argon2id$v=19$m=47104,t=1,p=1$c2FsdA$aGFzaA"
+		if err := s.RehashPassword(ctx, ana.ID, "not the stored hash", rehashed); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("rehash of a changed password: %v, want ErrConflict", err)
+		}
+		if err := s.RehashPassword(ctx, ana.ID, ana.Password, rehashed); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Session(ctx, "h1"); err != nil {
 			t.Errorf("rehash ended the session: %v", err)
 		}
-		ana, _ = s.UserByName(ctx, "ana")
-		ana.Password = "$argon2id$v=19$m=47104,t=1,p=1$bmV3$bmV3"
-		if err := s.UpdateUser(ctx, ana); err != nil {
+		role := store.RoleViewer
+		if err := s.ChangeUser(ctx, ana.ID, store.UserChange{Role: &role}); err != nil {
 			t.Fatal(err)
+		}
+		newHash := "$argon2id$v=19$m=47104,t=1,p=1$bmV3$bmV3"
+		if err := s.ChangeUser(ctx, ana.ID, store.UserChange{Password: &newHash}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.UserByName(ctx, "ana"); got.Role != store.RoleViewer || got.Password != newHash {
+			t.Errorf("after two changes: %+v, want both kept", got)
 		}
 		if _, err := s.Session(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("a password change kept the session: %v", err)
@@ -61,7 +75,7 @@ func TestUsersSessionsAndAudit(t *testing.T) {
 		// Disabling ends sessions too; expiry removes idle and old ones.
 		for i, h := range []string{"h2", "h3", "h4"} {
 			created := at.Add(-time.Duration(i) * 13 * time.Hour)
-			if err := s.CreateSession(ctx, store.Session{IDHash: h, UserID: ana.ID, CreatedAt: created, LastSeenAt: at.Add(-time.Duration(i) * 20 * time.Minute), AuthAt: created}); err != nil {
+			if err := s.CreateSession(ctx, store.Session{IDHash: h, UserID: ana.ID, CreatedAt: created, LastSeenAt: at.Add(-time.Duration(i) * 20 * time.Minute), AuthAt: created}, newHash); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -69,9 +83,15 @@ func TestUsersSessionsAndAudit(t *testing.T) {
 		if err != nil || n != 2 {
 			t.Errorf("expired %d sessions (%v), want 2", n, err)
 		}
-		ana.Disabled = true
-		if err := s.UpdateUser(ctx, ana); err != nil {
+		yes := true
+		if err := s.ChangeUser(ctx, ana.ID, store.UserChange{Disabled: &yes}); err != nil {
 			t.Fatal(err)
+		}
+		if err := s.ChangeUser(ctx, ana.ID, store.UserChange{}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("an empty change: %v", err)
+		}
+		if err := s.CreateSession(ctx, store.Session{IDHash: "h9", UserID: ana.ID, CreatedAt: at, LastSeenAt: at, AuthAt: at}, newHash); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("a session for a disabled user: %v, want ErrConflict", err)
 		}
 		if _, err := s.Session(ctx, "h2"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("disabling kept the session: %v", err)
