@@ -446,25 +446,31 @@ func findingID(r *http.Request) (string, error) {
 	return id, nil
 }
 
-func showFinding(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+// findingWithHistory reads the finding a page or route names, with its
+// lifecycle history.
+func (s *Server) findingWithHistory(r *http.Request) (store.Record, []store.Event, error) {
 	if _, err := query(r); err != nil {
-		return err
+		return store.Record{}, nil, err
 	}
 	id, err := findingID(r)
 	if err != nil {
-		return err
+		return store.Record{}, nil, err
 	}
 	rec, err := s.opts.Store.Finding(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "no finding %s", id)
-	}
-	if errors.Is(err, store.ErrAmbiguous) {
-		return errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
-	}
-	if err != nil {
-		return err
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Record{}, nil, errorf(http.StatusNotFound, "no finding %s", id)
+	case errors.Is(err, store.ErrAmbiguous):
+		return store.Record{}, nil, errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
+	case err != nil:
+		return store.Record{}, nil, err
 	}
 	hist, err := s.opts.Store.History(r.Context(), rec.ID)
+	return rec, hist, err
+}
+
+func showFinding(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
+	rec, hist, err := s.findingWithHistory(r)
 	if err != nil {
 		return err
 	}
@@ -547,6 +553,12 @@ func listScans(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scans": scans})
 	return nil
+}
+
+// openFindings reads the findings that may count as open: open ones and
+// accepted ones, whose acceptance may have expired (program.IsOpen decides).
+func (s *Server) openFindings(r *http.Request) ([]store.Record, error) {
+	return s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
 }
 
 // catalog reads the configured service catalog, nil when none is set.
@@ -635,7 +647,7 @@ func services(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) erro
 	if c == nil {
 		return errorf(http.StatusNotFound, "no service catalog configured (palisade serve --catalog)")
 	}
-	open, err := s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
+	open, err := s.openFindings(r)
 	if err != nil {
 		return err
 	}

@@ -262,7 +262,7 @@ func (s *Server) evidence(r *http.Request) (program.Evidence, error) {
 	if ev.Scans, err = s.opts.Store.Scans(r.Context(), 0); err != nil {
 		return ev, err
 	}
-	if ev.Open, err = s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}}); err != nil {
+	if ev.Open, err = s.openFindings(r); err != nil {
 		return ev, err
 	}
 	if ev.Attestations, err = s.opts.Store.Attestations(r.Context()); err != nil {
@@ -327,24 +327,7 @@ func findingsPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func findingPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
-	if _, err := query(r); err != nil {
-		return err
-	}
-	id, err := findingID(r)
-	if err != nil {
-		return err
-	}
-	rec, err := s.opts.Store.Finding(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		return errorf(http.StatusNotFound, "no finding %s", id)
-	}
-	if errors.Is(err, store.ErrAmbiguous) {
-		return errorf(http.StatusBadRequest, "finding id %s is ambiguous", id)
-	}
-	if err != nil {
-		return err
-	}
-	hist, err := s.opts.Store.History(r.Context(), rec.ID)
+	rec, hist, err := s.findingWithHistory(r)
 	if err != nil {
 		return err
 	}
@@ -439,7 +422,7 @@ func servicesPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) 
 		s.render(w, http.StatusOK, "Services", c, &d)
 		return nil
 	}
-	open, err := s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
+	open, err := s.openFindings(r)
 	if err != nil {
 		return err
 	}
