@@ -132,12 +132,18 @@ func Evaluate(controls []Control, ev Evidence) []Result {
 			}
 		}
 	}
+	// Each findings control reads only its scanner's findings: index them
+	// once instead of walking every finding for every control.
+	byScanner := map[string][]store.Record{}
+	for _, rec := range ev.Open {
+		byScanner[rec.Scanner] = append(byScanner[rec.Scanner], rec)
+	}
 	out := make([]Result, 0, len(controls))
 	for _, c := range controls {
 		var r Result
 		switch {
 		case c.Findings != nil:
-			r = evalFindings(c, ev, listed)
+			r = evalFindings(c, ev, byScanner[c.Findings.FromScanner], listed)
 		case c.Repo != nil:
 			r = evalRepo(c, ev)
 		case c.Catalog != nil:
@@ -153,7 +159,7 @@ func Evaluate(controls []Control, ev Evidence) []Result {
 	return out
 }
 
-func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
+func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string]bool) Result {
 	fe := c.Findings
 	maxAge := ev.MaxAge
 	if fe.MaxAge != 0 {
@@ -204,7 +210,7 @@ func evalFindings(c Control, ev Evidence, listed map[string]bool) Result {
 	worst := finding.Info
 	n := 0
 	if len(fe.Rules) > 0 || fe.Checklist != "" || fe.Category != "" {
-		for _, rec := range ev.Open {
+		for _, rec := range open {
 			if !IsOpen(rec, ev.Now) {
 				continue
 			}
