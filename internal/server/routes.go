@@ -76,6 +76,18 @@ var (
 	ruleIDRe    = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,128}$`)
 )
 
+// plainName is a parameter name safe to repeat back.
+var plainName = regexp.MustCompile(`^[a-z_]{1,32}$`)
+
+// echoName names a rejected parameter in an error only when it is a plain
+// word, so an error page cannot be made to show an attacker's sentence.
+func echoName(k string) string {
+	if plainName.MatchString(k) {
+		return " " + strconv.Quote(k)
+	}
+	return ""
+}
+
 // invalidMessage is the text of a store validation error without the
 // sentinel's own word.
 func invalidMessage(err error) string {
@@ -112,7 +124,7 @@ func query(r *http.Request, allowed ...string) (url.Values, error) {
 			ok = ok || k == a
 		}
 		if !ok {
-			return nil, errorf(http.StatusBadRequest, "unknown query parameter %q", cleanText(k))
+			return nil, errorf(http.StatusBadRequest, "unknown query parameter%s", echoName(k))
 		}
 		if len(v) > 1 {
 			return nil, errorf(http.StatusBadRequest, "query parameter %q given twice", k)
@@ -182,11 +194,17 @@ func (s *Server) startSession(r *http.Request, name, password string) (token str
 	if !userNameRe.MatchString(name) || len(password) > maxPassword {
 		// No password check runs, but the attempt counts against the
 		// address, and once it is locked nothing more is written.
-		if ok, _ := s.throttle.attempt(now, addr); !ok {
+		allowed, lastTry := s.throttle.attempt(now, addr)
+		if !allowed {
 			return "", http.StatusTooManyRequests, "too many failed logins: try again in 15 minutes", nil
 		}
 		if err := s.audit(r, "?", "login_failed", "malformed user name", "from "+clientAddr(r)); err != nil {
 			return "", 0, "", err
+		}
+		if lastTry {
+			if err := s.audit(r, "?", "login_locked", "address "+clientAddr(r), fmt.Sprintf("for %s", lockout)); err != nil {
+				return "", 0, "", err
+			}
 		}
 		return "", http.StatusUnauthorized, "wrong name or password", nil
 	}
@@ -197,18 +215,23 @@ func (s *Server) startSession(r *http.Request, name, password string) (token str
 	}
 	u, err := s.opts.Store.UserByName(r.Context(), name)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.throttle.undo(keys...) // no password was checked
 		return "", 0, "", err
 	}
 	known := err == nil
-	hash := u.Password
-	if !known {
-		hash = s.dummyHash()
-	}
 	var ok, rehash bool
 	var verr error
-	if err := withArgon2(r.Context(), func() { ok, rehash, verr = VerifyPassword(hash, password, s.opts.Argon2) }); err != nil {
+	if err := withArgon2(r.Context(), func() {
+		hash := u.Password
+		if !known {
+			hash = s.dummyHash()
+		}
+		ok, rehash, verr = VerifyPassword(hash, password, s.opts.Argon2)
+	}); err != nil {
+		s.throttle.undo(keys...) // no password was checked (busy, or the client left)
 		return "", 0, "", err
 	}
+	hash := u.Password
 	if verr != nil {
 		return "", 0, "", verr
 	}
@@ -219,7 +242,7 @@ func (s *Server) startSession(r *http.Request, name, password string) (token str
 		// The failure that reaches a limit is audited once; the refused
 		// attempts after it are not, so a flood cannot bury the log.
 		if lastTry {
-			if err := s.audit(r, name, "login_locked", "user "+name, fmt.Sprintf("from %s, for %s", clientAddr(r), lockout)); err != nil {
+			if err := s.audit(r, name, "login_locked", "user "+name+" or address "+clientAddr(r), fmt.Sprintf("for %s", lockout)); err != nil {
 				return "", 0, "", err
 			}
 		}
@@ -299,19 +322,27 @@ func reauth(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 func (s *Server) confirmPassword(r *http.Request, c *caller, password string) (bool, error) {
 	now := s.opts.Now()
 	key := "user:" + c.user.Name
-	if ok, _ := s.throttle.attempt(now, key); !ok {
+	allowed, lastTry := s.throttle.attempt(now, key)
+	if !allowed {
 		return false, errorf(http.StatusTooManyRequests, "too many failed attempts: try again in 15 minutes")
 	}
 	var ok bool
 	var verr error
 	if err := withArgon2(r.Context(), func() { ok, _, verr = VerifyPassword(c.user.Password, password, s.opts.Argon2) }); err != nil {
+		s.throttle.undo(key) // no password was checked
 		return false, err
 	}
 	if verr != nil {
 		return false, verr
 	}
 	if !ok {
-		return false, s.audit(r, c.user.Name, "reauth_failed", "user "+c.user.Name, "")
+		if err := s.audit(r, c.user.Name, "reauth_failed", "user "+c.user.Name, ""); err != nil {
+			return false, err
+		}
+		if lastTry {
+			return false, s.audit(r, c.user.Name, "login_locked", "user "+c.user.Name, fmt.Sprintf("after failed password entries, for %s", lockout))
+		}
+		return false, nil
 	}
 	s.throttle.succeed(key)
 	return true, s.opts.Store.TouchSession(r.Context(), c.session.IDHash, now, &now)
@@ -730,9 +761,13 @@ func createUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := CheckPassword(in.Name, in.Password); err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
 	}
-	h, err := HashPassword(in.Password, s.opts.Argon2)
-	if err != nil {
+	var h string
+	var herr error
+	if err := withArgon2(r.Context(), func() { h, herr = HashPassword(in.Password, s.opts.Argon2) }); err != nil {
 		return err
+	}
+	if herr != nil {
+		return herr
 	}
 	u, err := s.opts.Store.CreateUser(r.Context(), store.User{Name: in.Name, Role: in.Role, Password: h, CreatedAt: s.opts.Now()})
 	if errors.Is(err, store.ErrExists) {

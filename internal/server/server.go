@@ -162,7 +162,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 			if err != nil {
 				var he *httpError
 				if rt.UI && errors.As(err, &he) && he.status == http.StatusUnauthorized {
-					http.Redirect(w, r, "/login?next="+url.QueryEscape(localPath(r)), http.StatusSeeOther)
+					back := localPath(r)
+					if r.Method == http.MethodPost {
+						back = strings.TrimSuffix(r.URL.Path, "/triage") // the page the form was on
+					}
+					http.Redirect(w, r, "/login?next="+url.QueryEscape(back), http.StatusSeeOther)
 					return
 				}
 				fail(w, r, err)
@@ -176,7 +180,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				if rt.UI {
 					// A form posted after the window: enter the password, then
 					// come back to the page the form was on.
-					back := strings.TrimSuffix(localPath(r), "/triage")
+					back := strings.TrimSuffix(r.URL.Path, "/triage")
 					http.Redirect(w, r, "/reauth?next="+url.QueryEscape(back), http.StatusSeeOther)
 					return
 				}
@@ -241,7 +245,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxBody))
 		return
 	}
-	s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if errors.Is(err, context.Canceled) {
+		s.opts.Logger.Info("client went away", "method", r.Method, "path", r.URL.Path)
+	} else {
+		s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
 	writeError(w, http.StatusInternalServerError, "internal error")
 }
 
@@ -342,8 +350,9 @@ func sessionCookie(token string, maxAge int) *http.Cookie {
 // typos. It lives in memory, per process, and never forgets an active
 // lockout to make room.
 type throttle struct {
-	mu    sync.Mutex
-	fails map[string]*failures
+	mu        sync.Mutex
+	fails     map[string]*failures
+	lastEvict time.Time
 }
 
 type failures struct {
@@ -405,30 +414,66 @@ func (t *throttle) attempt(now time.Time, keys ...string) (ok, last bool) {
 	return ok, last
 }
 
-// evict drops entries that lock nothing and are older than the lockout;
-// an active lockout is kept however full the map is.
+// evict makes room, at most once a minute: first entries that lock
+// nothing and are older than the lockout, then unlocked address counts
+// (cheap to mint), and only then unlocked user counts. An active lockout
+// is never dropped; the map may grow past its size while lockouts last.
 func (t *throttle) evict(now time.Time) {
-	for k, f := range t.fails {
-		if !now.Before(f.until) && now.Sub(f.last) > lockout {
-			delete(t.fails, k)
-		}
-	}
-	if len(t.fails) < maxThrottleKeys {
+	if now.Sub(t.lastEvict) < time.Minute {
 		return
 	}
-	for k, f := range t.fails { // still full: drop the unlocked ones
-		if !now.Before(f.until) {
+	t.lastEvict = now
+	drop := func(keep func(k string, f *failures) bool) {
+		for k, f := range t.fails {
+			if len(t.fails) < maxThrottleKeys {
+				return
+			}
+			if now.Before(f.until) || keep(k, f) {
+				continue
+			}
 			delete(t.fails, k)
 		}
 	}
+	drop(func(_ string, f *failures) bool { return now.Sub(f.last) <= lockout })
+	drop(func(k string, _ *failures) bool { return !strings.HasPrefix(k, "addr:") })
+	drop(func(string, *failures) bool { return false })
 }
 
-// succeed clears the counts of keys after a correct password.
+// succeed records a correct password: the user's count is cleared, the
+// address's only lowered by one, so a sprayer with one valid account
+// cannot reset the address limit by logging in.
 func (t *throttle) succeed(keys ...string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
+		if strings.HasPrefix(k, "addr:") {
+			if f := t.fails[k]; f != nil && f.n > 0 {
+				f.n--
+			}
+			continue
+		}
 		delete(t.fails, k)
+	}
+}
+
+// undo takes back an attempt whose password was never checked (the
+// server was busy, the client went away, the store failed), so such
+// requests cannot lock anyone out.
+func (t *throttle) undo(keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		f := t.fails[k]
+		if f == nil {
+			continue
+		}
+		f.n--
+		if f.n < limitOf(k) {
+			f.until = time.Time{}
+		}
+		if f.n <= 0 {
+			delete(t.fails, k)
+		}
 	}
 }
 

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 	"html"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +76,8 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, err error) {
 		status, msg = he.status, he.msg
 	case errors.As(err, &mbe):
 		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxBody)
+	case errors.Is(err, context.Canceled):
+		s.opts.Logger.Info("client went away", "method", r.Method, "path", r.URL.Path)
 	default:
 		s.opts.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -92,11 +96,16 @@ func localPath(r *http.Request) string {
 }
 
 // safeNext allows only paths on this site as a redirect target ("/x", not
-// "//evil.example" or "/\evil.example"), so a login link cannot send a user
-// elsewhere.
+// "//evil.example", "/\evil.example" or "/./\evil.example", which
+// http.Redirect would clean into one browsers read as another host), so a
+// login link cannot send a user elsewhere.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		len(next) > 2000 || program.Clean(next) != next {
+	if !strings.HasPrefix(next, "/") || strings.ContainsRune(next, '\\') || len(next) > 2000 || program.Clean(next) != next {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") ||
+		strings.Contains(u.Path, "//") || strings.HasPrefix(path.Clean(u.Path), "//") {
 		return "/"
 	}
 	return next
@@ -120,7 +129,7 @@ func form(r *http.Request, allowed ...string) (url.Values, error) {
 			ok = ok || k == a
 		}
 		if !ok {
-			return nil, errorf(http.StatusBadRequest, "unknown form field %q", cleanText(k))
+			return nil, errorf(http.StatusBadRequest, "unknown form field%s", echoName(k))
 		}
 		if len(v) > 1 {
 			return nil, errorf(http.StatusBadRequest, "form field %q given twice", k)
@@ -292,14 +301,14 @@ func findingsPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) 
 	if v := q.Get("status"); v != "" {
 		st, err := finding.ParseStatus(v)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "status: %s", cleanText(err.Error()))
+			return errorf(http.StatusBadRequest, "status: not a finding status")
 		}
 		f.Statuses = []finding.Status{st}
 	}
 	if v := q.Get("min_severity"); v != "" {
 		sev, err := finding.ParseSeverity(v)
 		if err != nil {
-			return errorf(http.StatusBadRequest, "min_severity: %s", cleanText(err.Error()))
+			return errorf(http.StatusBadRequest, "min_severity: not a severity")
 		}
 		f.MinSeverity = sev
 	}

@@ -23,6 +23,11 @@ func TestSafeNext(t *testing.T) {
 		"https://evil.example":  "/",
 		"javascript:alert(1)":   "/",
 		"/x\r\nSet-Cookie: a=b": "/",
+		"/./\\evil.example":     "/",
+		"/../\\evil.example/x":  "/",
+		"/.//evil.example":      "/",
+		"/%2F%2Fevil.example":   "/",
+		"/findings/12":          "/findings/12",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
@@ -81,7 +86,8 @@ func TestWebUIFlowAndEscaping(t *testing.T) {
 			!strings.Contains(body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
 			t.Errorf("finding page does not escape: %d %.600s", page.Code, body)
 		}
-		if csp := page.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		if csp := page.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") ||
+			!strings.Contains(csp, "form-action 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("page CSP %q", csp)
 		}
 		for _, p := range []string{"/", "/findings", "/roadmap", "/services"} {
@@ -96,6 +102,17 @@ func TestWebUIFlowAndEscaping(t *testing.T) {
 		}
 		if w := f.postForm("/findings/1/triage", token, url.Values{"status": {"open"}, "reason": {"x"}, "admin": {"1"}}); w.Code != http.StatusBadRequest {
 			t.Errorf("unknown form field: %d", w.Code)
+		}
+		dup := url.Values{"status": {"open", "fixed"}, "reason": {"x"}}
+		if w := f.postForm("/findings/1/triage", token, dup); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "given twice") {
+			t.Errorf("duplicate form field: %d", w.Code)
+		}
+		// Error pages do not repeat a sentence an attacker put in the URL.
+		if w := f.do("GET", "/findings?Your+account+is+locked.+Call+555-0100=1", token, ""); w.Code != http.StatusBadRequest || strings.Contains(w.Body.String(), "555-0100") {
+			t.Errorf("spoofed error page: %d %s", w.Code, w.Body)
+		}
+		if w := f.do("GET", "/?x=1", token, ""); w.Code != http.StatusBadRequest {
+			t.Errorf("overview with a query: %d", w.Code)
 		}
 		f.clock.add(10 * time.Minute)
 		w = f.postForm("/findings/1/triage", token, url.Values{"status": {"open"}, "reason": {"reopen"}})
