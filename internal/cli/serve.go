@@ -24,8 +24,9 @@ func newServeCmd(a *App, g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API (findings, triage, roadmap, services, metrics) to a team",
-		Long: "serve runs palisade's HTTP API on the store. Accounts are created with `palisade user add`. " +
-			"Off the loopback interface it requires TLS (--tls-cert, --tls-key): session cookies are Secure.",
+		Long: "serve runs palisade's HTTP API and web pages on the store. Accounts are created with `palisade user add`. " +
+			"Off the loopback interface it requires TLS (--tls-cert, --tls-key): session cookies are Secure. " +
+			"$PALISADE_SECRET_KEY (32 random bytes, base64) lets users enroll a TOTP second factor.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(listen)
@@ -53,7 +54,13 @@ func newServeCmd(a *App, g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			srv := server.New(server.Options{Store: s, Now: a.Now, Catalog: catalog})
+			var key []byte
+			if v := a.Getenv("PALISADE_SECRET_KEY"); v != "" {
+				if key, err = server.ParseSecretKey(v); err != nil {
+					return usageErrorf("%v", err)
+				}
+			}
+			srv := server.New(server.Options{Store: s, Now: a.Now, Catalog: catalog, SecretKey: key})
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)

@@ -27,6 +27,8 @@ func (s *Server) routes() []Route {
 		api("POST", "/api/reauth", store.RoleViewer, false, reauth),
 		api("GET", "/api/me", store.RoleViewer, false, me),
 		api("POST", "/api/password", store.RoleViewer, false, changePassword),
+		api("POST", "/api/mfa/enroll", store.RoleViewer, true, enrollMFA),
+		api("POST", "/api/mfa/confirm", store.RoleViewer, true, confirmMFA),
 		api("GET", "/api/findings", store.RoleViewer, false, listFindings),
 		api("GET", "/api/findings/{id}", store.RoleViewer, false, showFinding),
 		api("POST", "/api/findings/{id}/triage", store.RoleTriager, true, triageFinding),
@@ -165,11 +167,12 @@ func login(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
 	var in struct {
 		Name     string `json:"name"`
 		Password string `json:"password"`
+		Code     string `json:"code"`
 	}
-	if err := decode(r, &in, "name", "password"); err != nil {
+	if err := decode(r, &in, "name", "password", "code"); err != nil {
 		return err
 	}
-	token, status, msg, err := s.startSession(r, in.Name, in.Password)
+	token, status, msg, err := s.startSession(r, in.Name, in.Password, in.Code)
 	if err != nil {
 		return err
 	}
@@ -188,7 +191,7 @@ func login(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
 // startSession checks a name and password and opens a session. It returns
 // the new token, or no token with the status and message to show: wrong
 // credentials and lockouts are answers, not errors.
-func (s *Server) startSession(r *http.Request, name, password string) (token string, status int, msg string, err error) {
+func (s *Server) startSession(r *http.Request, name, password, code string) (token string, status int, msg string, err error) {
 	now := s.opts.Now()
 	addr := addrKey(r)
 	if !userNameRe.MatchString(name) || len(password) > maxPassword {
@@ -248,6 +251,24 @@ func (s *Server) startSession(r *http.Request, name, password string) (token str
 		}
 		return "", http.StatusUnauthorized, "wrong name or password", nil
 	}
+	// A user with a second factor also needs a current code, used once.
+	if u.TOTPSecret != "" {
+		ok, err := s.checkSecondFactor(r, u, code)
+		if err != nil {
+			return "", 0, "", err
+		}
+		if !ok {
+			if err := s.audit(r, name, "login_failed", "user "+name, "wrong or reused second-factor code, from "+clientAddr(r)); err != nil {
+				return "", 0, "", err
+			}
+			if lastTry {
+				if err := s.audit(r, name, "login_locked", "user "+name+" or address "+clientAddr(r), fmt.Sprintf("for %s", lockout)); err != nil {
+					return "", 0, "", err
+				}
+			}
+			return "", http.StatusUnauthorized, "wrong name, password or code", nil
+		}
+	}
 	s.throttle.succeed(keys...)
 	if rehash {
 		var h string
@@ -283,6 +304,79 @@ func (s *Server) startSession(r *http.Request, name, password string) (token str
 		return "", 0, "", err
 	}
 	return token, http.StatusOK, "", nil
+}
+
+// checkSecondFactor checks a TOTP code against the user's secret and
+// spends its time step.
+func (s *Server) checkSecondFactor(r *http.Request, u store.User, code string) (bool, error) {
+	secret, err := s.openTOTP(u.ID, u.TOTPSecret)
+	if err != nil {
+		return false, err
+	}
+	step, ok, err := checkTOTP(secret, code, s.opts.Now())
+	if err != nil || !ok {
+		return false, err
+	}
+	return s.opts.Store.UseTOTPStep(r.Context(), u.ID, step)
+}
+
+func enrollMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	if err := decode(r, &struct{}{}); err != nil {
+		return err
+	}
+	secret, err := newTOTPSecret()
+	if err != nil {
+		return err
+	}
+	sealed, err := s.sealTOTP(c.user.ID, secret)
+	if errors.Is(err, ErrNoSecretKey) {
+		return errorf(http.StatusConflict, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{TOTPPending: &sealed}); err != nil {
+		return err
+	}
+	if err := s.audit(r, c.user.Name, "mfa_enrollment_started", "user "+c.user.Name, ""); err != nil {
+		return err
+	}
+	// The secret is shown this once, for the authenticator app.
+	writeJSON(w, http.StatusOK, map[string]string{"secret": secret, "otpauth_url": otpauthURL(c.user.Name, secret),
+		"next": "POST /api/mfa/confirm with a current code"})
+	return nil
+}
+
+func confirmMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decode(r, &in, "code"); err != nil {
+		return err
+	}
+	if c.user.TOTPPending == "" {
+		return errorf(http.StatusBadRequest, "no enrollment under way (POST /api/mfa/enroll)")
+	}
+	pending := c.user
+	pending.TOTPSecret = c.user.TOTPPending
+	ok, err := s.checkSecondFactor(r, pending, in.Code)
+	if errors.Is(err, ErrNoSecretKey) {
+		return errorf(http.StatusConflict, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errorf(http.StatusBadRequest, "wrong or reused code")
+	}
+	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{ConfirmTOTP: true}); err != nil {
+		return err
+	}
+	if err := s.audit(r, c.user.Name, "mfa_enabled", "user "+c.user.Name, ""); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func logout(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -791,8 +885,9 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 	var in struct {
 		Role     *string `json:"role"`
 		Disabled *bool   `json:"disabled"`
+		MFAReset bool    `json:"mfa_reset"`
 	}
-	if err := decode(r, &in, "role", "disabled"); err != nil {
+	if err := decode(r, &in, "role", "disabled", "mfa_reset"); err != nil {
 		return err
 	}
 	u, err := s.opts.Store.UserByName(r.Context(), name)
@@ -818,10 +913,13 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		u.Disabled = *in.Disabled
 		changes = append(changes, fmt.Sprintf("disabled %v", u.Disabled))
 	}
-	if len(changes) == 0 {
-		return errorf(http.StatusBadRequest, "nothing to change: send role or disabled")
+	if in.MFAReset {
+		changes = append(changes, "second factor removed")
 	}
-	if err := s.opts.Store.ChangeUser(r.Context(), u.ID, store.UserChange{Role: in.Role, Disabled: in.Disabled}); err != nil {
+	if len(changes) == 0 {
+		return errorf(http.StatusBadRequest, "nothing to change: send role, disabled or mfa_reset")
+	}
+	if err := s.opts.Store.ChangeUser(r.Context(), u.ID, store.UserChange{Role: in.Role, Disabled: in.Disabled, ResetTOTP: in.MFAReset}); err != nil {
 		return err
 	}
 	if err := s.audit(r, c.user.Name, "user_updated", "user "+u.Name, strings.Join(changes, ", ")); err != nil {

@@ -50,6 +50,9 @@ type Options struct {
 	IdleTimeout, AbsoluteTimeout, ReauthWindow time.Duration
 	// Logger receives errors the client is not shown (slog.Default when nil).
 	Logger *slog.Logger
+	// SecretKey (32 bytes) encrypts second-factor secrets in the store;
+	// without it users cannot enroll a second factor.
+	SecretKey []byte
 }
 
 // Server is the HTTP API.

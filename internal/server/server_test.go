@@ -104,6 +104,8 @@ var wantRoutes = map[string]struct {
 	"POST /api/reauth":               {"viewer", false},
 	"GET /api/me":                    {"viewer", false},
 	"POST /api/password":             {"viewer", false},
+	"POST /api/mfa/enroll":           {"viewer", true},
+	"POST /api/mfa/confirm":          {"viewer", true},
 	"GET /api/findings":              {"viewer", false},
 	"GET /api/findings/{id}":         {"viewer", false},
 	"POST /api/findings/{id}/triage": {"triager", true},

@@ -161,17 +161,18 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, next, msg string
 	d.raw(`<form method="post" action="/login" class="card"><input type="hidden" name="next" value="`).raw(attr(next)).raw(`">`)
 	d.raw(`<label>Name <input name="name" autocomplete="username" required></label>`)
 	d.raw(`<label>Password <input name="password" type="password" autocomplete="current-password" required></label>`)
+	d.raw(`<label>Code from your authenticator app, if you enrolled one <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}"></label>`)
 	d.raw(`<button type="submit">Log in</button></form>`)
 	s.render(w, status, "Log in", nil, &d)
 }
 
 func loginForm(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
-	f, err := form(r, "name", "password", "next")
+	f, err := form(r, "name", "password", "code", "next")
 	if err != nil {
 		return err
 	}
 	next := safeNext(f.Get("next"))
-	token, status, msg, err := s.startSession(r, f.Get("name"), f.Get("password"))
+	token, status, msg, err := s.startSession(r, f.Get("name"), f.Get("password"), f.Get("code"))
 	if err != nil {
 		return err
 	}

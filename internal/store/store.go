@@ -140,6 +140,9 @@ type Store interface {
 	// ChangeUser applies the set fields of a change in one statement;
 	// disabling a user or setting a password ends the user's sessions.
 	ChangeUser(ctx context.Context, userID int64, c UserChange) error
+	// UseTOTPStep records a used TOTP time step; false when it (or a
+	// later one) was used already.
+	UseTOTPStep(ctx context.Context, userID, step int64) (bool, error)
 	// RehashPassword replaces oldHash with a stronger hash of the same
 	// password, only if oldHash is still the stored one (ErrConflict).
 	RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error

@@ -31,6 +31,13 @@ type User struct {
 	Password  string
 	Disabled  bool
 	CreatedAt time.Time
+	// TOTPSecret and TOTPPending are encrypted by the server; empty when
+	// the user has no second factor (or no enrollment under way).
+	TOTPSecret  string
+	TOTPPending string
+	// TOTPLastStep is the last TOTP time step accepted, so no code is
+	// accepted twice.
+	TOTPLastStep int64
 }
 
 // Session is a server-side session. IDHash is the SHA-256 of the token the
@@ -92,11 +99,11 @@ func validRole(r string) bool {
 	return false
 }
 
-const userColumns = `id, name, role, password, disabled, created_at`
+const userColumns = `id, name, role, password, disabled, created_at, totp_secret, totp_pending, totp_last_step`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
-	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Password, &u.Disabled, &u.CreatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Password, &u.Disabled, &u.CreatedAt, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return User{}, ErrNotFound
 		}
@@ -150,6 +157,13 @@ type UserChange struct {
 	Role     *string
 	Disabled *bool
 	Password *string // a new hash
+	// TOTPPending starts an enrollment (an encrypted secret); ""
+	// cancels it.
+	TOTPPending *string
+	// ConfirmTOTP makes the pending secret the user's second factor;
+	// ResetTOTP removes the second factor and any enrollment.
+	ConfirmTOTP bool
+	ResetTOTP   bool
 }
 
 // ChangeUser applies a change in one UPDATE, so two administrators (or an
@@ -177,6 +191,18 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 		args = append(args, *c.Password)
 		sets = append(sets, fmt.Sprintf("password = $%d", len(args)))
 	}
+	if c.TOTPPending != nil {
+		args = append(args, *c.TOTPPending)
+		sets = append(sets, fmt.Sprintf("totp_pending = $%d", len(args)))
+	}
+	switch {
+	case c.ConfirmTOTP && c.ResetTOTP:
+		return fmt.Errorf("change user %d: confirm and reset a second factor at once: %w", userID, ErrInvalid)
+	case c.ConfirmTOTP:
+		sets = append(sets, "totp_secret = totp_pending", "totp_pending = ''")
+	case c.ResetTOTP:
+		sets = append(sets, "totp_secret = ''", "totp_pending = ''", "totp_last_step = 0")
+	}
 	if len(sets) == 0 {
 		return fmt.Errorf("change user %d: nothing to change: %w", userID, ErrInvalid)
 	}
@@ -194,7 +220,7 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("change user %d: %w", userID, ErrNotFound)
 	}
-	if c.Password != nil || c.Disabled != nil && *c.Disabled {
+	if c.Password != nil || c.Disabled != nil && *c.Disabled || c.ResetTOTP {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return fmt.Errorf("change user %d: end sessions: %w", userID, err)
 		}
@@ -220,6 +246,18 @@ func (s *sqlStore) RehashPassword(ctx context.Context, userID int64, oldHash, ne
 		return fmt.Errorf("rehash user %d: the password changed meanwhile: %w", userID, ErrConflict)
 	}
 	return nil
+}
+
+// UseTOTPStep records that a TOTP code of the given time step was used,
+// and reports false when that step (or a later one) was used already: each
+// code logs in once, even when two requests race with it.
+func (s *sqlStore) UseTOTPStep(ctx context.Context, userID, step int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, step, userID)
+	if err != nil {
+		return false, fmt.Errorf("use TOTP step of user %d: %w", userID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // CreateSession stores a new session, in one statement that also checks
