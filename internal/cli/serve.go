@@ -61,6 +61,9 @@ func newServeCmd(a *App, g *globalFlags) *cobra.Command {
 				}
 			}
 			srv := server.New(server.Options{Store: s, Now: a.Now, Catalog: catalog, SecretKey: key})
+			if err := srv.CheckSecrets(cmd.Context()); err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -192,6 +195,33 @@ func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.AddCommand(add, list)
+	reset := &cobra.Command{
+		Use:   "mfa-reset NAME",
+		Short: "Remove a user's second factor (a lost phone, a lost server key); ends the user's sessions",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.openStore(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			u, err := s.UserByName(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return usageErrorf("no user %q", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.ChangeUser(cmd.Context(), u.ID, store.UserChange{ResetTOTP: true}); err != nil {
+				return err
+			}
+			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_updated", Target: "user " + u.Name, Detail: "second factor removed"}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "removed the second factor of %s\n", u.Name)
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, reset)
 	return cmd
 }

@@ -115,6 +115,7 @@ func TestServeAndUserUsageErrors(t *testing.T) {
 		{[]string{"user", "add", "bo", "--role", "root"}, "a long enough password\n", "--role: one of viewer, triager, admin"},
 		{[]string{"user", "add", "bo", "--role", "viewer"}, "short\n", "weak password"},
 		{[]string{"user", "add", "bo", "--role", "viewer"}, "", "read the password"},
+		{[]string{"user", "mfa-reset", "nobody"}, "", `no user "nobody"`},
 	} {
 		a := testApp(dir, env)
 		a.Stdin = strings.NewReader(tc.stdin)

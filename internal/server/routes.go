@@ -209,7 +209,7 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 				return "", 0, "", err
 			}
 		}
-		return "", http.StatusUnauthorized, "wrong name or password", nil
+		return "", http.StatusUnauthorized, "wrong name, password or code", nil
 	}
 	keys := []string{"user:" + name, addr}
 	allowed, lastTry := s.throttle.attempt(now, keys...)
@@ -249,7 +249,7 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 				return "", 0, "", err
 			}
 		}
-		return "", http.StatusUnauthorized, "wrong name or password", nil
+		return "", http.StatusUnauthorized, "wrong name, password or code", nil
 	}
 	// A user with a second factor also needs a current code, used once.
 	if u.TOTPSecret != "" {
@@ -281,7 +281,7 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 				}
 				hash = h
 			case errors.Is(err, store.ErrConflict):
-				return "", http.StatusUnauthorized, "wrong name or password", nil
+				return "", http.StatusUnauthorized, "wrong name, password or code", nil
 			default:
 				return "", 0, "", err
 			}
@@ -295,7 +295,7 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 	// verified: a password change or a disable during the check wins.
 	err = s.opts.Store.CreateSession(r.Context(), store.Session{IDHash: tokenHash(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthAt: now}, hash)
 	if errors.Is(err, store.ErrConflict) {
-		return "", http.StatusUnauthorized, "wrong name or password", nil
+		return "", http.StatusUnauthorized, "wrong name, password or code", nil
 	}
 	if err != nil {
 		return "", 0, "", err
@@ -311,7 +311,11 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 func (s *Server) checkSecondFactor(r *http.Request, u store.User, code string) (bool, error) {
 	secret, err := s.openTOTP(u.ID, u.TOTPSecret)
 	if err != nil {
-		return false, err
+		// A missing or changed server key: the login fails like a wrong
+		// code (no 500 that would confirm the password), and the operator
+		// sees why. serve refuses to start in that state.
+		s.opts.Logger.Error("second factor cannot be checked", "user", u.Name, "err", err)
+		return false, nil
 	}
 	step, ok, err := checkTOTP(secret, code, s.opts.Now())
 	if err != nil || !ok {
@@ -321,8 +325,25 @@ func (s *Server) checkSecondFactor(r *http.Request, u store.User, code string) (
 }
 
 func enrollMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
-	if err := decode(r, &struct{}{}); err != nil {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decode(r, &in, "code"); err != nil {
 		return err
+	}
+	// Replacing a second factor takes a code from it: a stolen session and
+	// password must not be enough to swap in the thief's app.
+	if c.user.TOTPSecret != "" {
+		ok, err := s.checkSecondFactor(r, c.user, in.Code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if err := s.audit(r, c.user.Name, "mfa_enrollment_refused", "user "+c.user.Name, "no valid code from the current factor"); err != nil {
+				return err
+			}
+			return errorf(http.StatusBadRequest, "send a current code from your present authenticator (code)")
+		}
 	}
 	secret, err := newTOTPSecret()
 	if err != nil {
@@ -367,14 +388,29 @@ func confirmMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		return err
 	}
 	if !ok {
+		if err := s.audit(r, c.user.Name, "mfa_confirm_failed", "user "+c.user.Name, ""); err != nil {
+			return err
+		}
 		return errorf(http.StatusBadRequest, "wrong or reused code")
 	}
-	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{ConfirmTOTP: true}); err != nil {
+	// Only the secret the code was checked against is installed; every
+	// session ends, this one included, so sessions stolen before the
+	// second factor do not outlive it.
+	err = s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{ConfirmTOTP: c.user.TOTPPending})
+	if errors.Is(err, store.ErrConflict) {
+		return errorf(http.StatusConflict, "another enrollment started meanwhile: enroll again")
+	}
+	if err != nil {
 		return err
 	}
-	if err := s.audit(r, c.user.Name, "mfa_enabled", "user "+c.user.Name, ""); err != nil {
+	action := "mfa_enabled"
+	if c.user.TOTPSecret != "" {
+		action = "mfa_replaced"
+	}
+	if err := s.audit(r, c.user.Name, action, "user "+c.user.Name, ""); err != nil {
 		return err
 	}
+	http.SetCookie(w, sessionCookie("", -1))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -394,11 +430,12 @@ func logout(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 func reauth(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in struct {
 		Password string `json:"password"`
+		Code     string `json:"code"`
 	}
-	if err := decode(r, &in, "password"); err != nil {
+	if err := decode(r, &in, "password", "code"); err != nil {
 		return err
 	}
-	ok, err := s.confirmPassword(r, c, in.Password)
+	ok, err := s.confirmIdentity(r, c, in.Password, in.Code)
 	if err != nil {
 		return err
 	}
@@ -410,10 +447,30 @@ func reauth(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 	return nil
 }
 
+// confirmIdentity re-authenticates: the password and, for a user with a
+// second factor, a current code. Only then is the fresh entry recorded.
+func (s *Server) confirmIdentity(r *http.Request, c *caller, password, code string) (bool, error) {
+	if c.user.TOTPSecret == "" {
+		return s.confirmPassword(r, c, password, true)
+	}
+	ok, err := s.confirmPassword(r, c, password, false)
+	if err != nil || !ok {
+		return ok, err
+	}
+	if ok, err = s.checkSecondFactor(r, c.user, code); err != nil || !ok {
+		if err == nil {
+			err = s.audit(r, c.user.Name, "reauth_failed", "user "+c.user.Name, "wrong or reused second-factor code")
+		}
+		return false, err
+	}
+	now := s.opts.Now()
+	return true, s.opts.Store.TouchSession(r.Context(), c.session.IDHash, now, &now)
+}
+
 // confirmPassword checks the caller's password again and, when it is
-// right, records the fresh entry on the session. Attempts count against
-// the user's lockout before the check runs.
-func (s *Server) confirmPassword(r *http.Request, c *caller, password string) (bool, error) {
+// right and record is set, records the fresh entry on the session.
+// Attempts count against the user's lockout before the check runs.
+func (s *Server) confirmPassword(r *http.Request, c *caller, password string, record bool) (bool, error) {
 	now := s.opts.Now()
 	key := "user:" + c.user.Name
 	allowed, lastTry := s.throttle.attempt(now, key)
@@ -439,6 +496,9 @@ func (s *Server) confirmPassword(r *http.Request, c *caller, password string) (b
 		return false, nil
 	}
 	s.throttle.succeed(key)
+	if !record {
+		return true, nil
+	}
 	return true, s.opts.Store.TouchSession(r.Context(), c.session.IDHash, now, &now)
 }
 
@@ -458,7 +518,7 @@ func changePassword(s *Server, w http.ResponseWriter, r *http.Request, c *caller
 	if err := decode(r, &in, "current", "new"); err != nil {
 		return err
 	}
-	ok, err := s.confirmPassword(r, c, in.Current)
+	ok, err := s.confirmPassword(r, c, in.Current, false)
 	if err != nil {
 		return err
 	}
@@ -914,6 +974,9 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		changes = append(changes, fmt.Sprintf("disabled %v", u.Disabled))
 	}
 	if in.MFAReset {
+		if u.TOTPSecret == "" && u.TOTPPending == "" {
+			return errorf(http.StatusBadRequest, "user %s has no second factor", u.Name)
+		}
 		changes = append(changes, "second factor removed")
 	}
 	if len(changes) == 0 {

@@ -305,7 +305,7 @@ func TestLoginDefenses(t *testing.T) {
 			`{"name":"nobody","password":"` + testPassword + `"}`,
 			`{"name":"Robert'); DROP TABLE users;--","password":"x"}`,
 		} {
-			if w := f.do("POST", "/api/login", "", body); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "wrong name or password") {
+			if w := f.do("POST", "/api/login", "", body); w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "wrong name, password or code") {
 				t.Errorf("%s: %d %s", body, w.Code, w.Body)
 			}
 		}

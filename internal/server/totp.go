@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -146,4 +147,25 @@ func ParseSecretKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("PALISADE_SECRET_KEY must be 32 random bytes in base64 (openssl rand -base64 32)")
+}
+
+// CheckSecrets makes sure every stored second factor opens under the
+// server's key: serve refuses to start otherwise, since those users could
+// not log in (and a lost key must not look like wrong passwords).
+func (s *Server) CheckSecrets(ctx context.Context) error {
+	users, err := s.opts.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		for _, sealed := range []string{u.TOTPSecret, u.TOTPPending} {
+			if sealed == "" {
+				continue
+			}
+			if _, err := s.openTOTP(u.ID, sealed); err != nil {
+				return fmt.Errorf("user %s has a second factor this server cannot open (PALISADE_SECRET_KEY missing or changed): restore the key, or run palisade user mfa-reset %s", u.Name, u.Name)
+			}
+		}
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -107,16 +108,67 @@ func TestSecondFactorEnrollAndLogin(t *testing.T) {
 		if got := login(now); got != http.StatusUnauthorized {
 			t.Errorf("the same code again: %d, want it refused", got)
 		}
+		// Confirming ended the enrolling session; with the factor on, the
+		// failure message is the same as for a wrong password.
+		if w := f.do("GET", "/api/me", token, ""); w.Code != http.StatusUnauthorized {
+			t.Errorf("the enrolling session survived the confirmation: %d", w.Code)
+		}
+		fresh := f.do("POST", "/api/login", "", `{"name":"viewer-user","password":"`+testPassword+`","code":"000000"}`)
+		if fresh.Code != http.StatusUnauthorized || !strings.Contains(fresh.Body.String(), "wrong name, password or code") {
+			t.Errorf("wrong code: %d %s", fresh.Code, fresh.Body)
+		}
+		// Re-authentication and replacing the factor need a current code.
+		f.clock.add(30 * time.Second)
+		session := func() string {
+			w := f.do("POST", "/api/login", "", `{"name":"viewer-user","password":"`+testPassword+`","code":"`+code(f.clock.now())+`"}`)
+			for _, c := range w.Result().Cookies() {
+				if c.Name == CookieName {
+					return c.Value
+				}
+			}
+			t.Fatalf("login with a code: %d %s", w.Code, w.Body)
+			return ""
+		}
+		s2 := session()
+		if w := f.do("POST", "/api/reauth", s2, `{"password":"`+testPassword+`"}`); w.Code != http.StatusBadRequest {
+			t.Errorf("reauth without a code: %d", w.Code)
+		}
+		if w := f.do("POST", "/api/mfa/enroll", s2, `{}`); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "current code") {
+			t.Errorf("replacing the factor without a code: %d %s", w.Code, w.Body)
+		}
+		f.clock.add(30 * time.Second)
+		if w := f.do("POST", "/api/reauth", s2, `{"password":"`+testPassword+`","code":"`+code(f.clock.now())+`"}`); w.Code != http.StatusNoContent {
+			t.Errorf("reauth with a code: %d %s", w.Code, w.Body)
+		}
+		// Only the pending secret a code was checked against is installed.
+		f.clock.add(30 * time.Second)
+		w = f.do("POST", "/api/mfa/enroll", s2, `{"code":"`+code(f.clock.now())+`"}`)
+		if w.Code != http.StatusOK {
+			t.Fatalf("re-enroll with a code: %d %s", w.Code, w.Body)
+		}
+		u, _ = st.UserByName(context.Background(), "viewer-user")
+		racedPending := u.TOTPPending
+		other := "second pending secret"
+		if err := st.ChangeUser(context.Background(), u.ID, store.UserChange{TOTPPending: &other}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ChangeUser(context.Background(), u.ID, store.UserChange{ConfirmTOTP: racedPending}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("confirming a pending secret that changed: %v, want ErrConflict", err)
+		}
+
 		// An admin removes the second factor; the user's sessions end.
 		admin := f.login("admin-user", testPassword)
 		if w := f.do("POST", "/api/users/viewer-user", admin, `{"mfa_reset":true}`); w.Code != http.StatusOK {
 			t.Fatalf("reset: %d %s", w.Code, w.Body)
 		}
-		if w := f.do("GET", "/api/me", token, ""); w.Code != http.StatusUnauthorized {
+		if w := f.do("GET", "/api/me", s2, ""); w.Code != http.StatusUnauthorized {
 			t.Errorf("a session survived the reset: %d", w.Code)
 		}
 		if got := login(""); got != http.StatusOK {
 			t.Errorf("after the reset, the password alone: %d", got)
+		}
+		if w := f.do("POST", "/api/users/viewer-user", admin, `{"mfa_reset":true}`); w.Code != http.StatusBadRequest {
+			t.Errorf("resetting a factor that is not there: %d", w.Code)
 		}
 		// Without a server key there is no enrollment.
 		f.srv.opts.SecretKey = nil
@@ -136,4 +188,32 @@ func between(s, a, b string) string {
 		return s[:j]
 	}
 	return ""
+}
+
+func TestServeRefusesSecretsItCannotOpen(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st)
+		f.srv.opts.SecretKey = []byte(strings.Repeat("a", 32))
+		u, _ := st.UserByName(context.Background(), "viewer-user")
+		sealed, err := f.srv.sealTOTP(u.ID, "JBSWY3DPEHPK3PXP")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ChangeUser(context.Background(), u.ID, store.UserChange{TOTPPending: &sealed}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ChangeUser(context.Background(), u.ID, store.UserChange{ConfirmTOTP: sealed}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.srv.CheckSecrets(context.Background()); err != nil {
+			t.Errorf("right key: %v", err)
+		}
+		other := New(Options{Store: st, SecretKey: []byte(strings.Repeat("b", 32))})
+		if err := other.CheckSecrets(context.Background()); err == nil || !strings.Contains(err.Error(), "mfa-reset viewer-user") {
+			t.Errorf("wrong key: %v", err)
+		}
+		if err := New(Options{Store: st}).CheckSecrets(context.Background()); err == nil {
+			t.Error("no key: CheckSecrets passed")
+		}
+	})
 }

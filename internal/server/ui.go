@@ -213,22 +213,25 @@ func (s *Server) renderReauth(w http.ResponseWriter, status int, c *caller, next
 	}
 	d.raw(`<form method="post" action="/reauth" class="card"><input type="hidden" name="next" value="`).raw(attr(next)).raw(`">`)
 	d.raw(`<label>Password <input name="password" type="password" autocomplete="current-password" required></label>`)
+	if c != nil && c.user.TOTPSecret != "" {
+		d.raw(`<label>Code from your authenticator app <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required></label>`)
+	}
 	d.raw(`<button type="submit">Confirm</button></form>`)
 	s.render(w, status, "Confirm it is you", c, &d)
 }
 
 func reauthForm(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
-	f, err := form(r, "password", "next")
+	f, err := form(r, "password", "code", "next")
 	if err != nil {
 		return err
 	}
 	next := safeNext(f.Get("next"))
-	ok, err := s.confirmPassword(r, c, f.Get("password"))
+	ok, err := s.confirmIdentity(r, c, f.Get("password"), f.Get("code"))
 	if err != nil {
 		return err
 	}
 	if !ok {
-		s.renderReauth(w, http.StatusBadRequest, c, next, "Wrong password.")
+		s.renderReauth(w, http.StatusBadRequest, c, next, "Wrong password or code.")
 		return nil
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)

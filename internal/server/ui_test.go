@@ -63,7 +63,7 @@ func TestWebUIFlowAndEscaping(t *testing.T) {
 			t.Fatalf("anonymous page: %d %q", w.Code, w.Header().Get("Location"))
 		}
 		w = f.postForm("/login", "", url.Values{"name": {"triager-user"}, "password": {"wrong password here"}, "next": {"/findings/1"}})
-		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "wrong name or password") {
+		if w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "wrong name, password or code") {
 			t.Errorf("wrong password: %d", w.Code)
 		}
 		w = f.postForm("/login", "", url.Values{"name": {"triager-user"}, "password": {testPassword}, "next": {"//evil.example/"}})

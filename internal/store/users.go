@@ -160,9 +160,11 @@ type UserChange struct {
 	// TOTPPending starts an enrollment (an encrypted secret); ""
 	// cancels it.
 	TOTPPending *string
-	// ConfirmTOTP makes the pending secret the user's second factor;
-	// ResetTOTP removes the second factor and any enrollment.
-	ConfirmTOTP bool
+	// ConfirmTOTP, the pending secret the caller verified a code against,
+	// makes it the user's second factor, only if it is still the pending
+	// one (ErrConflict); ResetTOTP removes the second factor and any
+	// enrollment. Both end the user's sessions.
+	ConfirmTOTP string
 	ResetTOTP   bool
 }
 
@@ -195,11 +197,14 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 		args = append(args, *c.TOTPPending)
 		sets = append(sets, fmt.Sprintf("totp_pending = $%d", len(args)))
 	}
+	where := ""
 	switch {
-	case c.ConfirmTOTP && c.ResetTOTP:
+	case c.ConfirmTOTP != "" && c.ResetTOTP:
 		return fmt.Errorf("change user %d: confirm and reset a second factor at once: %w", userID, ErrInvalid)
-	case c.ConfirmTOTP:
-		sets = append(sets, "totp_secret = totp_pending", "totp_pending = ''")
+	case c.ConfirmTOTP != "":
+		args = append(args, c.ConfirmTOTP)
+		sets = append(sets, fmt.Sprintf("totp_secret = $%d", len(args)), "totp_pending = ''")
+		where = fmt.Sprintf(" AND totp_pending = $%d", len(args))
 	case c.ResetTOTP:
 		sets = append(sets, "totp_secret = ''", "totp_pending = ''", "totp_last_step = 0")
 	}
@@ -213,14 +218,17 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	args = append(args, userID)
 	// The SET clause is built from constant column names only; values are parameters.
-	res, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args)), args...)
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args))+where, args...)
 	if err != nil {
 		return fmt.Errorf("change user %d: %w", userID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if where != "" {
+			return fmt.Errorf("change user %d: the enrollment changed meanwhile: %w", userID, ErrConflict)
+		}
 		return fmt.Errorf("change user %d: %w", userID, ErrNotFound)
 	}
-	if c.Password != nil || c.Disabled != nil && *c.Disabled || c.ResetTOTP {
+	if c.Password != nil || c.Disabled != nil && *c.Disabled || c.ResetTOTP || c.ConfirmTOTP != "" {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return fmt.Errorf("change user %d: end sessions: %w", userID, err)
 		}
