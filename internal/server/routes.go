@@ -55,6 +55,10 @@ func (s *Server) routes() []Route {
 		page("POST", "/findings/{id}/triage", store.RoleTriager, true, triageForm),
 		page("GET", "/roadmap", store.RoleViewer, false, roadmapPage),
 		page("GET", "/services", store.RoleViewer, false, servicesPage),
+		page("GET", "/account", store.RoleViewer, false, accountPage),
+		page("POST", "/account/password", store.RoleViewer, false, passwordForm),
+		page("POST", "/account/mfa/enroll", store.RoleViewer, true, enrollForm),
+		page("POST", "/account/mfa/confirm", store.RoleViewer, true, confirmForm),
 	}
 }
 
@@ -331,41 +335,47 @@ func enrollMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) err
 	if err := decode(r, &in, "code"); err != nil {
 		return err
 	}
-	// Replacing a second factor takes a code from it: a stolen session and
-	// password must not be enough to swap in the thief's app.
-	if c.user.TOTPSecret != "" {
-		ok, err := s.checkSecondFactor(r, c.user, in.Code)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if err := s.audit(r, c.user.Name, "mfa_enrollment_refused", "user "+c.user.Name, "no valid code from the current factor"); err != nil {
-				return err
-			}
-			return errorf(http.StatusBadRequest, "send a current code from your present authenticator (code)")
-		}
-	}
-	secret, err := newTOTPSecret()
+	secret, err := s.startEnrollment(r, c, in.Code)
 	if err != nil {
-		return err
-	}
-	sealed, err := s.sealTOTP(c.user.ID, secret)
-	if errors.Is(err, ErrNoSecretKey) {
-		return errorf(http.StatusConflict, "%v", err)
-	}
-	if err != nil {
-		return err
-	}
-	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{TOTPPending: &sealed}); err != nil {
-		return err
-	}
-	if err := s.audit(r, c.user.Name, "mfa_enrollment_started", "user "+c.user.Name, ""); err != nil {
 		return err
 	}
 	// The secret is shown this once, for the authenticator app.
 	writeJSON(w, http.StatusOK, map[string]string{"secret": secret, "otpauth_url": otpauthURL(c.user.Name, secret),
 		"next": "POST /api/mfa/confirm with a current code"})
 	return nil
+}
+
+// startEnrollment creates a pending second factor and returns its secret.
+func (s *Server) startEnrollment(r *http.Request, c *caller, code string) (string, error) {
+	// Replacing a second factor takes a code from it: a stolen session and
+	// password must not be enough to swap in the thief's app.
+	if c.user.TOTPSecret != "" {
+		ok, err := s.checkSecondFactor(r, c.user, code)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			if err := s.audit(r, c.user.Name, "mfa_enrollment_refused", "user "+c.user.Name, "no valid code from the current factor"); err != nil {
+				return "", err
+			}
+			return "", errorf(http.StatusBadRequest, "send a current code from your present authenticator (code)")
+		}
+	}
+	secret, err := newTOTPSecret()
+	if err != nil {
+		return "", err
+	}
+	sealed, err := s.sealTOTP(c.user.ID, secret)
+	if errors.Is(err, ErrNoSecretKey) {
+		return "", errorf(http.StatusConflict, "%v", err)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{TOTPPending: &sealed}); err != nil {
+		return "", err
+	}
+	return secret, s.audit(r, c.user.Name, "mfa_enrollment_started", "user "+c.user.Name, "")
 }
 
 func confirmMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -375,15 +385,23 @@ func confirmMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := decode(r, &in, "code"); err != nil {
 		return err
 	}
+	if err := s.finishEnrollment(r, c, in.Code); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessionCookie("", -1))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// finishEnrollment turns the pending second factor on after checking a
+// code from it; every session of the user ends.
+func (s *Server) finishEnrollment(r *http.Request, c *caller, code string) error {
 	if c.user.TOTPPending == "" {
 		return errorf(http.StatusBadRequest, "no enrollment under way (POST /api/mfa/enroll)")
 	}
 	pending := c.user
 	pending.TOTPSecret = c.user.TOTPPending
-	ok, err := s.checkSecondFactor(r, pending, in.Code)
-	if errors.Is(err, ErrNoSecretKey) {
-		return errorf(http.StatusConflict, "%v", err)
-	}
+	ok, err := s.checkSecondFactor(r, pending, code)
 	if err != nil {
 		return err
 	}
@@ -407,12 +425,7 @@ func confirmMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 	if c.user.TOTPSecret != "" {
 		action = "mfa_replaced"
 	}
-	if err := s.audit(r, c.user.Name, action, "user "+c.user.Name, ""); err != nil {
-		return err
-	}
-	http.SetCookie(w, sessionCookie("", -1))
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.audit(r, c.user.Name, action, "user "+c.user.Name, "")
 }
 
 func logout(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -518,19 +531,30 @@ func changePassword(s *Server, w http.ResponseWriter, r *http.Request, c *caller
 	if err := decode(r, &in, "current", "new"); err != nil {
 		return err
 	}
-	ok, err := s.confirmPassword(r, c, in.Current, false)
+	if err := s.setPassword(r, c, in.Current, in.New); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessionCookie("", -1))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// setPassword changes the caller's password after checking the current
+// one; every session of the user ends.
+func (s *Server) setPassword(r *http.Request, c *caller, current, next string) error {
+	ok, err := s.confirmPassword(r, c, current, false)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return errorf(http.StatusBadRequest, "wrong current password")
 	}
-	if err := CheckPassword(c.user.Name, in.New); err != nil {
+	if err := CheckPassword(c.user.Name, next); err != nil {
 		return errorf(http.StatusBadRequest, "%v", err)
 	}
 	var h string
 	var herr error
-	if err := withArgon2(r.Context(), func() { h, herr = HashPassword(in.New, s.opts.Argon2) }); err != nil {
+	if err := withArgon2(r.Context(), func() { h, herr = HashPassword(next, s.opts.Argon2) }); err != nil {
 		return err
 	}
 	if herr != nil {
@@ -541,12 +565,7 @@ func changePassword(s *Server, w http.ResponseWriter, r *http.Request, c *caller
 	if err := s.opts.Store.ChangeUser(r.Context(), c.user.ID, store.UserChange{Password: &h}); err != nil {
 		return err
 	}
-	if err := s.audit(r, c.user.Name, "password_changed", "user "+c.user.Name, ""); err != nil {
-		return err
-	}
-	http.SetCookie(w, sessionCookie("", -1))
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.audit(r, c.user.Name, "password_changed", "user "+c.user.Name, "")
 }
 
 // findingJSON is a stored finding as the API shows it.

@@ -167,7 +167,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				if rt.UI && errors.As(err, &he) && he.status == http.StatusUnauthorized {
 					back := localPath(r)
 					if r.Method == http.MethodPost {
-						back = strings.TrimSuffix(r.URL.Path, "/triage") // the page the form was on
+						back = formPage(r.URL.Path)
 					}
 					http.Redirect(w, r, "/login?next="+url.QueryEscape(back), http.StatusSeeOther)
 					return
@@ -183,8 +183,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 				if rt.UI {
 					// A form posted after the window: enter the password, then
 					// come back to the page the form was on.
-					back := strings.TrimSuffix(r.URL.Path, "/triage")
-					http.Redirect(w, r, "/reauth?next="+url.QueryEscape(back), http.StatusSeeOther)
+					http.Redirect(w, r, "/reauth?next="+url.QueryEscape(formPage(r.URL.Path)), http.StatusSeeOther)
 					return
 				}
 				writeJSON(w, http.StatusForbidden, map[string]any{"error": "enter your password again (POST /api/reauth)", "reauth": true})
@@ -195,6 +194,19 @@ func (s *Server) wrap(rt Route) http.Handler {
 			fail(w, r, err)
 		}
 	})
+}
+
+// formPage is the page a form posting to path was on, where the browser
+// returns after logging in or re-authenticating (a GET of the form's own
+// target would find no page).
+func formPage(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/account/"):
+		return "/account"
+	case strings.HasSuffix(path, "/triage"):
+		return strings.TrimSuffix(path, "/triage")
+	}
+	return path
 }
 
 // authenticate finds the session of the request's cookie and its user.

@@ -130,6 +130,10 @@ var wantRoutes = map[string]struct {
 	"POST /findings/{id}/triage":     {"triager", true},
 	"GET /roadmap":                   {"viewer", false},
 	"GET /services":                  {"viewer", false},
+	"GET /account":                   {"viewer", false},
+	"POST /account/password":         {"viewer", false},
+	"POST /account/mfa/enroll":       {"viewer", true},
+	"POST /account/mfa/confirm":      {"viewer", true},
 }
 
 func TestRouteTableMatchesThePolicy(t *testing.T) {

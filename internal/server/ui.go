@@ -53,7 +53,7 @@ func (s *Server) render(w http.ResponseWriter, status int, title string, c *call
 	d.raw(`<title>`).t(title).raw(` · palisade</title><link rel="stylesheet" href="/static/app.css"></head><body>`)
 	d.raw(`<header><a class="brand" href="/">palisade</a>`)
 	if c != nil {
-		d.raw(`<nav><a href="/findings">Findings</a><a href="/roadmap">Roadmap</a><a href="/services">Services</a></nav>`)
+		d.raw(`<nav><a href="/findings">Findings</a><a href="/roadmap">Roadmap</a><a href="/services">Services</a><a href="/account">Account</a></nav>`)
 		d.raw(`<form method="post" action="/logout" class="inline"><span class="who">`).t(c.user.Name).raw(` (`).t(c.user.Role).raw(`)</span> <button type="submit">Log out</button></form>`)
 	}
 	d.raw(`</header><main><h1>`).t(title).raw(`</h1>`)
@@ -462,5 +462,89 @@ func servicesPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	d.raw(`</table>`)
 	s.render(w, http.StatusOK, "Services", c, &d)
+	return nil
+}
+
+func accountPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	if _, err := query(r); err != nil {
+		return err
+	}
+	s.renderAccount(w, http.StatusOK, c, "", "")
+	return nil
+}
+
+// renderAccount shows the password form and the second factor's state;
+// secret is set only on the page right after an enrollment starts.
+func (s *Server) renderAccount(w http.ResponseWriter, status int, c *caller, msg, secret string) {
+	var d doc
+	if msg != "" {
+		d.raw(`<p class="error">`).t(msg).raw(`</p>`)
+	}
+	d.raw(`<h2>Password</h2><form method="post" action="/account/password" class="card">`)
+	d.raw(`<label>Current password <input name="current" type="password" autocomplete="current-password" required></label>`)
+	d.raw(`<label>New password (at least 12 characters) <input name="new" type="password" autocomplete="new-password" minlength="12" required></label>`)
+	d.raw(`<button type="submit">Change password</button></form>`)
+	d.raw(`<h2>Second factor</h2>`)
+	switch {
+	case secret != "":
+		d.raw(`<div class="card"><p>Add this key to your authenticator app, then enter the code it shows. It is shown this once.</p><p><code>`).t(secret).
+			raw(`</code></p><p><code>`).t(otpauthURL(c.user.Name, secret)).raw(`</code></p>`)
+		d.raw(`<form method="post" action="/account/mfa/confirm"><label>Code <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required></label>`)
+		d.raw(`<button type="submit">Turn on</button></form></div>`)
+	case c.user.TOTPSecret != "":
+		d.raw(`<p>On. To move it to another app, enter a current code:</p><form method="post" action="/account/mfa/enroll" class="card">`)
+		d.raw(`<label>Code <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required></label><button type="submit">Enroll a new app</button></form>`)
+	default:
+		d.raw(`<p>Off.</p><form method="post" action="/account/mfa/enroll" class="card"><button type="submit">Enroll an authenticator app</button></form>`)
+	}
+	s.render(w, status, "Account", c, &d)
+}
+
+func passwordForm(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	f, err := form(r, "current", "new")
+	if err != nil {
+		return err
+	}
+	if err := s.setPassword(r, c, f.Get("current"), f.Get("new")); err != nil {
+		var he *httpError
+		if errors.As(err, &he) && he.status == http.StatusBadRequest {
+			s.renderAccount(w, http.StatusBadRequest, c, he.msg, "")
+			return nil
+		}
+		return err
+	}
+	http.SetCookie(w, sessionCookie("", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+func enrollForm(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	f, err := form(r, "code")
+	if err != nil {
+		return err
+	}
+	secret, err := s.startEnrollment(r, c, f.Get("code"))
+	if err != nil {
+		return err
+	}
+	fresh, err := s.opts.Store.UserByID(r.Context(), c.user.ID)
+	if err != nil {
+		return err
+	}
+	c.user = fresh
+	s.renderAccount(w, http.StatusOK, c, "", secret)
+	return nil
+}
+
+func confirmForm(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error {
+	f, err := form(r, "code")
+	if err != nil {
+		return err
+	}
+	if err := s.finishEnrollment(r, c, f.Get("code")); err != nil {
+		return err
+	}
+	http.SetCookie(w, sessionCookie("", -1))
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

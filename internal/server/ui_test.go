@@ -142,3 +142,48 @@ func TestWebUIFlowAndEscaping(t *testing.T) {
 		}
 	})
 }
+
+func TestAccountPageEnrollsAndChangesPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st)
+		f.srv.opts.SecretKey = []byte(strings.Repeat("u", 32))
+		token := f.login("viewer-user", testPassword)
+		if w := f.do("GET", "/account", token, ""); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Enroll an authenticator app") {
+			t.Fatalf("account page: %d", w.Code)
+		}
+		w := f.postForm("/account/mfa/enroll", token, url.Values{})
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "otpauth://totp/palisade:viewer-user") {
+			t.Fatalf("enroll form: %d %.300s", w.Code, w.Body)
+		}
+		secret := between(w.Body.String(), "<p><code>", "</code>")
+		code, _ := totpCode(secret, f.clock.now().Unix()/30)
+		if w := f.postForm("/account/mfa/confirm", token, url.Values{"code": {code}}); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/login" {
+			t.Fatalf("confirm form: %d %q %s", w.Code, w.Header().Get("Location"), w.Body)
+		}
+		u, _ := st.UserByName(context.Background(), "viewer-user")
+		if u.TOTPSecret == "" {
+			t.Fatal("the second factor is not on")
+		}
+		// The session ended; a stale form after ten minutes asks for the
+		// password again and comes back to the account page.
+		f.clock.add(30 * time.Second)
+		code, _ = totpCode(secret, f.clock.now().Unix()/30)
+		w = f.do("POST", "/api/login", "", `{"name":"viewer-user","password":"`+testPassword+`","code":"`+code+`"}`)
+		var fresh string
+		for _, c := range w.Result().Cookies() {
+			if c.Name == CookieName {
+				fresh = c.Value
+			}
+		}
+		f.clock.add(10 * time.Minute)
+		if w := f.postForm("/account/mfa/enroll", fresh, url.Values{"code": {"123456"}}); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/reauth?next=%2Faccount" {
+			t.Errorf("stale enroll: %d %q", w.Code, w.Header().Get("Location"))
+		}
+		if w := f.postForm("/account/password", fresh, url.Values{"current": {"not the password"}, "new": {"a brand new passphrase"}}); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "wrong current password") {
+			t.Errorf("wrong current password: %d", w.Code)
+		}
+		if w := f.postForm("/account/password", fresh, url.Values{"current": {testPassword}, "new": {"a brand new passphrase"}}); w.Code != http.StatusSeeOther {
+			t.Errorf("password form: %d %s", w.Code, w.Body)
+		}
+	})
+}
