@@ -197,38 +197,13 @@ func writeRoadmapMarkdown(w io.Writer, sum program.Summary, results []program.Re
 
 // roadmapJSON is the stable JSON form of the roadmap.
 type roadmapJSON struct {
-	EvaluatedAt time.Time         `json:"evaluated_at"`
-	Summary     program.Summary   `json:"summary"`
-	Controls    []roadmapJSONItem `json:"controls"`
-}
-
-type roadmapJSONItem struct {
-	ID       string        `json:"id"`
-	Section  string        `json:"section"`
-	Stage    int           `json:"stage,omitempty"`
-	Step     string        `json:"step"`
-	Evidence string        `json:"evidence"` // findings, repository or attestation
-	State    program.State `json:"state"`
-	Detail   string        `json:"detail"`
-	Findings int           `json:"open_findings,omitempty"`
+	EvaluatedAt time.Time       `json:"evaluated_at"`
+	Summary     program.Summary `json:"summary"`
+	Controls    []program.View  `json:"controls"`
 }
 
 func writeRoadmapJSON(w io.Writer, now time.Time, sum program.Summary, results []program.Result) error {
-	out := roadmapJSON{EvaluatedAt: now, Summary: sum}
-	for _, r := range results {
-		kind := "attestation"
-		switch {
-		case r.Control.Findings != nil:
-			kind = "findings"
-		case r.Control.Repo != nil:
-			kind = "repository"
-		case r.Control.Catalog != nil:
-			kind = "catalog"
-		}
-		out.Controls = append(out.Controls, roadmapJSONItem{ID: r.Control.ID, Section: r.Control.Section, Stage: r.Control.Stage,
-			Step: r.Control.Step, Evidence: kind, State: r.State, Detail: r.Detail, Findings: r.Findings})
-	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(roadmapJSON{EvaluatedAt: now, Summary: sum, Controls: program.Views(results)})
 }

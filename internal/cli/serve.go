@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -124,8 +123,6 @@ func expireSessions(ctx context.Context, srv *server.Server) {
 	}
 }
 
-var userNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{1,63}$`)
-
 func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage the accounts of palisade serve"}
 	var role string
@@ -135,7 +132,7 @@ func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if !userNameRe.MatchString(name) {
+			if !server.ValidUserName(name) {
 				return usageErrorf("user name %q: 2 to 64 lower-case letters, digits, '.', '_', '@' or '-'", name)
 			}
 			if !contains(store.Roles, role) {

@@ -212,3 +212,10 @@ func (f *Finding) Ref(typ, id string) *Finding {
 	f.References = append(f.References, Reference{Type: typ, ID: id})
 	return f
 }
+
+// UnsafeRune reports characters that must not reach a terminal or a report
+// from user or file text: C0 and C1 controls (escape sequences, newlines)
+// and Unicode bidirectional controls, which can reorder what is shown.
+func UnsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f
+}

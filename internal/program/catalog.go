@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/palisade-sec/palisade/internal/finding"
 )
 
 // CatalogFile is the service catalog palisade reads by default.
@@ -201,7 +203,7 @@ func validText(s string, max int) error {
 		return fmt.Errorf("is longer than %d bytes", max)
 	}
 	for _, r := range s {
-		if unsafeRune(r) {
+		if finding.UnsafeRune(r) {
 			return fmt.Errorf("contains a control character (%U)", r)
 		}
 	}

@@ -71,12 +71,10 @@ func TestRoadmapDocMatchesControls(t *testing.T) {
 
 // evidenceDoc describes a control's evidence for the documentation.
 func evidenceDoc(c Control) string {
-	switch {
-	case c.Attest:
-		return "attestation"
-	case c.Repo != nil:
-		return "repository"
-	case c.Catalog != nil:
+	switch c.EvidenceKind() {
+	case "attestation", "repository":
+		return c.EvidenceKind()
+	case "catalog":
 		return "service catalog"
 	}
 	f := c.Findings

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/palisade-sec/palisade/internal/finding"
 )
 
 // maxRepoFile bounds what a repository check reads of one file: CI and hook
@@ -253,15 +255,9 @@ func yamlError(name string, err error) error {
 // overrides become "?".
 func Clean(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unsafeRune(r) {
+		if finding.UnsafeRune(r) {
 			return '?'
 		}
 		return r
 	}, s)
-}
-
-// unsafeRune reports the characters Clean replaces and input validation
-// rejects: C0 and C1 controls and Unicode bidirectional controls.
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f
 }

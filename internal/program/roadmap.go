@@ -332,6 +332,43 @@ func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
 
+// EvidenceKind names the kind of evidence a control is judged on:
+// findings, repository, catalog or attestation.
+func (c Control) EvidenceKind() string {
+	switch {
+	case c.Findings != nil:
+		return "findings"
+	case c.Repo != nil:
+		return "repository"
+	case c.Catalog != nil:
+		return "catalog"
+	}
+	return "attestation"
+}
+
+// View is a control's result in the stable JSON form the CLI and the API
+// both write.
+type View struct {
+	ID       string `json:"id"`
+	Section  string `json:"section"`
+	Stage    int    `json:"stage,omitempty"`
+	Step     string `json:"step"`
+	Evidence string `json:"evidence"`
+	State    State  `json:"state"`
+	Detail   string `json:"detail"`
+	Findings int    `json:"open_findings,omitempty"`
+}
+
+// Views turns results into their JSON form.
+func Views(results []Result) []View {
+	out := make([]View, 0, len(results))
+	for _, r := range results {
+		out = append(out, View{ID: r.Control.ID, Section: r.Control.Section, Stage: r.Control.Stage, Step: r.Control.Step,
+			Evidence: r.Control.EvidenceKind(), State: r.State, Detail: r.Detail, Findings: r.Findings})
+	}
+	return out
+}
+
 // Summary is the roadmap at a glance.
 type Summary struct {
 	// Level is the highest AWS roadmap stage N such that every control of

@@ -100,6 +100,10 @@ func invalidMessage(err error) string {
 	return cleanText(strings.TrimSuffix(err.Error(), ": "+store.ErrInvalid.Error()))
 }
 
+// ValidUserName reports whether name is a valid account name: 2 to 64
+// lower-case letters, digits, '.', '_', '@' or '-'.
+func ValidUserName(name string) bool { return userNameRe.MatchString(name) }
+
 // maxText bounds free text (reasons, notes).
 const maxText = 2000
 
@@ -765,6 +769,21 @@ func (s *Server) openFindings(r *http.Request) ([]store.Record, error) {
 	return s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
 }
 
+// ranking ranks the catalog's services on the open findings; nil when no
+// catalog is configured.
+func (s *Server) ranking(r *http.Request) (*program.Ranking, error) {
+	c, err := s.catalog()
+	if err != nil || c == nil {
+		return nil, err
+	}
+	open, err := s.openFindings(r)
+	if err != nil {
+		return nil, err
+	}
+	rk := program.Rank(c, open, s.opts.Now().UTC())
+	return &rk, nil
+}
+
 // catalog reads the configured service catalog, nil when none is set.
 func (s *Server) catalog() (*program.Catalog, error) {
 	if s.opts.Catalog == "" {
@@ -787,18 +806,7 @@ func roadmap(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error
 		return err
 	}
 	results := program.Evaluate(program.Controls(), ev)
-	type control struct {
-		ID      string        `json:"id"`
-		Section string        `json:"section"`
-		Step    string        `json:"step"`
-		State   program.State `json:"state"`
-		Detail  string        `json:"detail"`
-	}
-	out := make([]control, 0, len(results))
-	for _, res := range results {
-		out = append(out, control{res.Control.ID, res.Control.Section, res.Control.Step, res.State, res.Detail})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"summary": program.Summarize(results), "controls": out})
+	writeJSON(w, http.StatusOK, map[string]any{"summary": program.Summarize(results), "controls": program.Views(results)})
 	return nil
 }
 
@@ -844,18 +852,13 @@ func services(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) erro
 	if _, err := query(r); err != nil {
 		return err
 	}
-	c, err := s.catalog()
+	rk, err := s.ranking(r)
 	if err != nil {
 		return err
 	}
-	if c == nil {
+	if rk == nil {
 		return errorf(http.StatusNotFound, "no service catalog configured (palisade serve --catalog)")
 	}
-	open, err := s.openFindings(r)
-	if err != nil {
-		return err
-	}
-	rk := program.Rank(c, open, s.opts.Now().UTC())
 	type svc struct {
 		Name  string `json:"name"`
 		Owner string `json:"owner"`

@@ -437,21 +437,16 @@ func servicesPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) 
 	if _, err := query(r); err != nil {
 		return err
 	}
-	cat, err := s.catalog()
+	rk, err := s.ranking(r)
 	if err != nil {
 		return err
 	}
 	var d doc
-	if cat == nil {
+	if rk == nil {
 		d.raw(`<p>No service catalog is configured (palisade serve --catalog services.yaml).</p>`)
 		s.render(w, http.StatusOK, "Services", c, &d)
 		return nil
 	}
-	open, err := s.openFindings(r)
-	if err != nil {
-		return err
-	}
-	rk := program.Rank(cat, open, s.opts.Now().UTC())
 	d.raw(`<table><tr><th>rank</th><th>service</th><th>owner</th><th>score</th><th>exposure</th><th>data</th><th>weaknesses</th><th>privilege</th></tr>`)
 	for i, x := range rk.Services {
 		d.raw(`<tr><td>`).tf("%d", i+1).raw(`</td><td>`).t(x.Service.Name).raw(`</td><td>`).t(x.Service.Owner).raw(`</td><td><strong>`).tf("%d", x.Score).raw(`</strong></td>`)

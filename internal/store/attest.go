@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/palisade-sec/palisade/internal/finding"
 )
 
 // Attestation is a person's statement that a roadmap control no machine can
@@ -51,7 +53,7 @@ func (s *sqlStore) Attest(ctx context.Context, a Attestation) (Attestation, erro
 		return Attestation{}, fmt.Errorf("attest %s: expiry %s is more than two years away: %w", a.ControlID, a.Expires.Format(time.DateOnly), ErrInvalid)
 	case len(a.ControlID) > 100 || len(a.By) > 200 || len(a.Note) > 2000:
 		return Attestation{}, fmt.Errorf("attest: control id, name or note too long (100, 200, 2000 bytes): %w", ErrInvalid)
-	case hasControl(a.ControlID + a.By + a.Note):
+	case strings.ContainsFunc(a.ControlID+a.By+a.Note, finding.UnsafeRune):
 		return Attestation{}, fmt.Errorf("attest %s: control characters are not allowed: %w", a.ControlID, ErrInvalid)
 	}
 	err := s.db.QueryRowContext(ctx,
@@ -85,15 +87,4 @@ func (s *sqlStore) Attestations(ctx context.Context) ([]Attestation, error) {
 		return nil, fmt.Errorf("list attestations: %w", err)
 	}
 	return out, nil
-}
-
-// hasControl reports C0 and C1 control characters and Unicode
-// bidirectional controls, which could rewrite a terminal or a report.
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f {
-			return true
-		}
-	}
-	return false
 }
