@@ -252,6 +252,25 @@ func cloudDetectors() []Detector {
 			},
 		},
 		{
+			ID: "azure-apim-git-password", Provider: "Azure", Title: "Azure API Management Git repository password", Severity: high,
+			// The password of an API Management instance's configuration
+			// Git repository: "git&", its expiry as yyyyMMddHHmm, "&", and
+			// an HMAC-SHA512 signature in base64 (86 characters and "==").
+			Keywords: []string{"git&"},
+			Pattern:  `(?:^|[^A-Za-z0-9_])(?P<secret>git&[0-9]{12}&[A-Za-z0-9+/]{86}==)(?:[^A-Za-z0-9+/=]|$)`,
+			Remediation: "Regenerate the instance's primary or secondary key (API Management > Management API), which " +
+				"invalidates passwords signed with it, and keep the new password in a secret manager.",
+			TruePositives: []string{
+				"AZURE_URL=https://acme.scm.azure-api.net\nPASSWORD=git&202612011200&SSUuPTSR4KTtXzSSc/wSSMRCgbO8lobXsVeylL4kiAmxex9BlvMy1OyrV1iY+3h8cKOPKjRsl+9zuo47vVlqKw==",
+				`<secret>git&202701150930&SSUuPTSR4KTtXzSSc/wSSMRCgbO8lobXsVeylL4kiAmxex9BlvMy1OyrV1iY+3h8cKOPKjRsl+9zuo47vVlqKw==</secret>`,
+			},
+			FalsePositives: []string{
+				// The expiry cut to a date; the signature one character short.
+				`PASSWORD=git&20261201&SSUuPTSR4KTtXzSSc/wSSMRCgbO8lobXsVeylL4kiAmxex9BlvMy1OyrV1iY+3h8cKOPKjRsl+9zuo47vVlqKw==`,
+				`PASSWORD=git&202612011200&SSUuPTSR4KTtXzSSc/wSSMRCgbO8lobXsVeylL4kiAmxex9BlvMy1OyrV1iY+3h8cKOPKjRsl+9zuo47vVlqKw=`,
+			},
+		},
+		{
 			ID: "azure-container-registry-password", Provider: "Azure", Title: "Azure Container Registry password or token", Severity: high,
 			// Registry admin passwords and token passwords are 52 base64
 			// characters with the signature "+ACR" at characters 43 to 46.

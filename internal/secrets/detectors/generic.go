@@ -153,11 +153,17 @@ func genericAccept(s string) bool {
 	if strings.ContainsAny(s[:1], ".-/&@") || strings.HasSuffix(s, ".") || strings.HasSuffix(s, "(") {
 		return false
 	}
+	if strayPercent(s) {
+		return false // a printf verb (%s, %c) or a mangled value: tokens only carry %XX escapes
+	}
 	if repeatsChunk(s, 8) || identicalRuns(s, 4) >= 2 {
 		return false // "AAAABBBB...", a token pasted twice: made up
 	}
 	if hexRe.MatchString(s) {
-		return len(s) >= 16 && Entropy(s) >= 3.0
+		// Hex encoders write one case; a mix of both (ACE9d7E606Df...) is
+		// typed or edited by hand, and a random key from a wider alphabet
+		// practically never lands on hex letters alone.
+		return len(s) >= 16 && Entropy(s) >= 3.0 && !mixedCaseHex(s)
 	}
 	if encodesMadeUpText(s) {
 		return false // base64 of "secret is secure" or of the alphabet
@@ -198,6 +204,30 @@ func passwordAccept(s string) bool {
 		return false
 	}
 	return charClasses(s) >= 3 && Entropy(s) >= 2.8
+}
+
+// strayPercent reports whether s holds a "%" that does not start a
+// percent-encoded byte (%2F).
+func strayPercent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			continue
+		}
+		if i+2 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// mixedCaseHex reports whether a hex string uses both upper- and lower-case
+// letters.
+func mixedCaseHex(s string) bool {
+	return strings.ContainsAny(s, "abcdef") && strings.ContainsAny(s, "ABCDEF")
 }
 
 // repeatsChunk reports whether some n-byte substring of s occurs twice,
@@ -295,6 +325,8 @@ func genericDetectors() []Detector {
 				`var authToken string = "q8Zr2LmP0vXk4TnWb7Yc"`,
 				`System.setProperty("PAYMENTS_TOKEN", "Xq3Lm9Rt0Vb7Nw2Ky4Zc8Pd1")`,
 				`creds = 6uiNUE98x29FPPrEfcjMPMkVmQ5Yx0`,
+				`CLIENT_SECRET=623978bf095382fd80f2f50113d7a0bb`,
+				`signing_secret: "Zq3Lm9Rt0Vb7%2FNw2Ky4Zc8Pd1"`,
 			},
 			FalsePositives: []string{
 				`api_token = "dafa7817-e246-48f3-91a7-e87653d587b8"`, // UUIDs are ids far more often than secrets
@@ -328,6 +360,10 @@ func genericDetectors() []Detector {
 				`csrf-token=Mj2qykJO5rELyHgezQ69nzUX0i3OH67V7+V4eUrLfpuyOuxmiW9rhROG/Whikle15syazJOkrjJa3U2AbhIvUw==`,
 				`publicToken = "9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit"`,
 				`token_hash: "q8Zr2LmP0vXk4TnWb7Yc9Jd2"`,
+				// Hand-typed hex, a printf format, a JWT whose header is not JSON.
+				`CLIENT_SECRET=ACE9d7E606Df5B4AFD2B35f78A01DC3E`,
+				`authKey := "DyVdf7%c^AXw4MH9gT1CPotU31RMl__aLKbrABRWvT7TyO"`,
+				`apiKey := "eyJ0eXAiOiJKV1QiLCJhbGCiOiJIUzI1NiJ9.hdMLjiIayyb5cgbcVtjKywQwqeNKnsxZEhnJnX6wzhnblpmpjF4c2mbdVylTayE6M8ZE3h4V.fmnUM4cjvbe1JMFDuBSwWNEYQFHrDEm6p2Ir9w7K6"`,
 				`tags := rules[byID["aws-access-key-id"]].Properties.Tags` + "\n" + `for _, want := range []string{"secret", "external/cwe/cwe-798"} {`,
 			},
 		},
@@ -409,6 +445,11 @@ func longestAscendingRun(s string) int {
 // that show a broken token. The provider's documented format decides, so the
 // generic detectors stay quiet rather than report it a second way.
 func claimsProviderFormat(s string) bool {
+	// A JWT is three base64url parts, the first a JSON header ("eyJ"); the
+	// jwt detector reads the header and rejects a broken one.
+	if strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2 {
+		return true
+	}
 	for _, p := range providerPrefixes() {
 		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
 			return true
@@ -418,7 +459,8 @@ func claimsProviderFormat(s string) bool {
 }
 
 // providerPrefixes are the keywords of provider detectors that are a
-// token's own prefix: at least four characters ending in "_", "-" or ".".
+// token's own prefix: at least four characters ending in "_", "-", "." or
+// "&" (Azure's "git&").
 // Words that begin many unrelated values ("api-", "key-", "live_",
 // "test_", "master-", "sdk-") are left out: they claim no one format.
 func providerPrefixes() []string {
@@ -441,7 +483,7 @@ func listProviderPrefixes() []string {
 			continue
 		}
 		for _, k := range append(append([]string(nil), d.Keywords...), d.CaseKeywords...) {
-			if len(k) < 4 || !strings.ContainsRune("_-.", rune(k[len(k)-1])) || common[k] || seen[k] {
+			if len(k) < 4 || !strings.ContainsRune("_-.&", rune(k[len(k)-1])) || common[k] || seen[k] {
 				continue
 			}
 			seen[k] = true
