@@ -19,13 +19,15 @@ import (
 )
 
 func newServeCmd(a *App, g *globalFlags) *cobra.Command {
-	var listen, certFile, keyFile, catalog string
+	var listen, certFile, keyFile, catalog, publicURL, oidcIssuer, oidcClient string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the HTTP API (findings, triage, roadmap, services, metrics) to a team",
 		Long: "serve runs palisade's HTTP API and web pages on the store. Accounts are created with `palisade user add`. " +
 			"Off the loopback interface it requires TLS (--tls-cert, --tls-key): session cookies are Secure. " +
-			"$PALISADE_SECRET_KEY (32 random bytes, base64) lets users enroll a TOTP second factor.",
+			"$PALISADE_SECRET_KEY (32 random bytes, base64) lets users enroll a TOTP second factor. " +
+			"Single sign-on: --oidc-issuer, --oidc-client-id and --public-url, with the client secret in $PALISADE_OIDC_CLIENT_SECRET; " +
+			"register <public URL>/login/sso/callback as the redirect URI at the provider.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			host, _, err := net.SplitHostPort(listen)
@@ -59,7 +61,20 @@ func newServeCmd(a *App, g *globalFlags) *cobra.Command {
 					return usageErrorf("%v", err)
 				}
 			}
-			srv := server.New(server.Options{Store: s, Now: a.Now, Catalog: catalog, SecretKey: key})
+			var sso *server.SSO
+			switch {
+			case oidcIssuer == "" && oidcClient == "":
+			case oidcIssuer == "" || oidcClient == "" || publicURL == "":
+				return usageErrorf("single sign-on needs --oidc-issuer, --oidc-client-id and --public-url")
+			default:
+				// The provider is asked now: a wrong issuer stops serve at once.
+				sso, err = server.NewSSO(cmd.Context(), server.SSOConfig{Issuer: oidcIssuer, ClientID: oidcClient,
+					ClientSecret: a.Getenv("PALISADE_OIDC_CLIENT_SECRET"), RedirectURL: strings.TrimSuffix(publicURL, "/") + "/login/sso/callback"})
+				if err != nil {
+					return err
+				}
+			}
+			srv := server.New(server.Options{Store: s, Now: a.Now, Catalog: catalog, SecretKey: key, SSO: sso})
 			if err := srv.CheckSecrets(cmd.Context()); err != nil {
 				return err
 			}
@@ -106,6 +121,9 @@ func newServeCmd(a *App, g *globalFlags) *cobra.Command {
 	fl.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM)")
 	fl.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
 	fl.StringVar(&catalog, "catalog", "", "service catalog for /api/services and the roadmap's inventory steps")
+	fl.StringVar(&publicURL, "public-url", "", "the URL browsers reach this server at (for single sign-on's redirect URI)")
+	fl.StringVar(&oidcIssuer, "oidc-issuer", "", "OpenID Connect provider's issuer URL, for single sign-on")
+	fl.StringVar(&oidcClient, "oidc-client-id", "", "this server's client id at the OpenID Connect provider")
 	return cmd
 }
 
@@ -125,10 +143,10 @@ func expireSessions(ctx context.Context, srv *server.Server) {
 
 func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage the accounts of palisade serve"}
-	var role string
+	var role, ssoEmail string
 	add := &cobra.Command{
-		Use:   "add NAME --role viewer|triager|admin",
-		Short: "Add an account; the password is read from standard input (one line)",
+		Use:   "add NAME --role viewer|triager|admin [--sso-email ADDRESS]",
+		Short: "Add an account; the password is read from standard input (one line), or the user signs in with single sign-on as --sso-email",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -138,38 +156,50 @@ func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 			if !contains(store.Roles, role) {
 				return usageErrorf("--role: one of %s", strings.Join(store.Roles, ", "))
 			}
-			line, err := bufio.NewReader(a.Stdin).ReadString('\n')
-			if err != nil && line == "" {
-				return usageErrorf("read the password from standard input: %v", err)
-			}
-			pw := strings.TrimRight(line, "\r\n")
-			if err := server.CheckPassword(name, pw); err != nil {
-				return usageErrorf("%v", err)
-			}
-			h, err := server.HashPassword(pw, server.DefaultArgon2)
-			if err != nil {
-				return err
+			nu := store.User{Name: name, Role: role, CreatedAt: a.Now()}
+			if ssoEmail != "" {
+				nu.SSOEmail = strings.ToLower(ssoEmail)
+				if !server.ValidSSOEmail(nu.SSOEmail) {
+					return usageErrorf("--sso-email %q is not an e-mail address", ssoEmail)
+				}
+			} else {
+				line, err := bufio.NewReader(a.Stdin).ReadString('\n')
+				if err != nil && line == "" {
+					return usageErrorf("read the password from standard input: %v", err)
+				}
+				pw := strings.TrimRight(line, "\r\n")
+				if err := server.CheckPassword(name, pw); err != nil {
+					return usageErrorf("%v", err)
+				}
+				if nu.Password, err = server.HashPassword(pw, server.DefaultArgon2); err != nil {
+					return err
+				}
 			}
 			s, err := g.openStore(cmd.Context(), a)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			u, err := s.CreateUser(cmd.Context(), store.User{Name: name, Role: role, Password: h, CreatedAt: a.Now()})
+			u, err := s.CreateUser(cmd.Context(), nu)
 			if errors.Is(err, store.ErrExists) {
-				return usageErrorf("user %s exists", name)
+				return usageErrorf("user %s or address %s exists", name, nu.SSOEmail)
 			}
 			if err != nil {
 				return err
 			}
-			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_created", Target: "user " + u.Name, Detail: "role " + u.Role}); err != nil {
+			detail := "role " + u.Role
+			if u.SSO() {
+				detail += ", single sign-on as " + u.SSOEmail
+			}
+			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_created", Target: "user " + u.Name, Detail: detail}); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Stdout, "added %s (%s)\n", u.Name, u.Role)
+			fmt.Fprintf(a.Stdout, "added %s (%s)\n", u.Name, detail)
 			return nil
 		},
 	}
 	add.Flags().StringVar(&role, "role", "", "viewer, triager or admin (required)")
+	add.Flags().StringVar(&ssoEmail, "sso-email", "", "the user signs in with single sign-on; the first sign-in asserting this verified address pins the user")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the accounts",
@@ -185,9 +215,18 @@ func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tDISABLED\tCREATED")
+			fmt.Fprintln(tw, "NAME\tROLE\tDISABLED\tCREATED\tSIGN-IN")
 			for _, u := range users {
-				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, u.Role, u.Disabled, u.CreatedAt.Format(time.DateOnly))
+				signIn := "password"
+				switch {
+				case u.SSOSubject != "":
+					signIn = "single sign-on as " + u.SSOEmail + " (pinned)"
+				case u.SSO():
+					signIn = "single sign-on as " + u.SSOEmail + " (not yet signed in)"
+				case u.TOTPSecret != "":
+					signIn = "password and second factor"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%v\t%s\t%s\n", u.Name, u.Role, u.Disabled, u.CreatedAt.Format(time.DateOnly), signIn)
 			}
 			return tw.Flush()
 		},
@@ -219,6 +258,36 @@ func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(add, list, reset)
+	unpin := &cobra.Command{
+		Use:   "sso-reset NAME",
+		Short: "Unpin a single sign-on user's identity (a new account at the provider); the next sign-in with the verified address pins it again",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.openStore(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			u, err := s.UserByName(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return usageErrorf("no user %q", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if u.SSOSubject == "" {
+				return usageErrorf("user %s has no pinned sign-in identity", u.Name)
+			}
+			if err := s.ChangeUser(cmd.Context(), u.ID, store.UserChange{ResetSSO: true}); err != nil {
+				return err
+			}
+			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_updated", Target: "user " + u.Name, Detail: "sign-in identity unpinned"}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, "unpinned the sign-in identity of %s\n", u.Name)
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, reset, unpin)
 	return cmd
 }

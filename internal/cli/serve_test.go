@@ -3,13 +3,21 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/coreos/go-oidc/v3/oidc/oidctest"
 
 	"github.com/palisade-sec/palisade/internal/server"
 )
@@ -100,6 +108,85 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 }
 
+// TestServeWithSingleSignOn adds a single sign-on user with the CLI and
+// serves with an OpenID Connect provider (go-oidc's test server for
+// discovery and keys): the login page offers single sign-on, and starting
+// it sends the browser to the provider with this server's redirect URI.
+func TestServeWithSingleSignOn(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disc := &oidctest.Server{PublicKeys: []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: "k1", Algorithm: oidc.RS256}}}
+	idp := httptest.NewServer(disc)
+	defer idp.Close()
+	disc.SetIssuer(idp.URL)
+
+	dir := t.TempDir()
+	env := map[string]string{"PALISADE_DB": filepath.Join(t.TempDir(), "p.db"), "PALISADE_OIDC_CLIENT_SECRET": "s3cret-of-the-client"}
+	if r := palisade(t, dir, env, "user", "add", "ana", "--role", "viewer", "--sso-email", "Ana@Example.com"); r.code != 0 || !strings.Contains(r.stdout, "single sign-on as ana@example.com") {
+		t.Fatalf("user add --sso-email: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := palisade(t, dir, env, "user", "list"); !strings.Contains(r.stdout, "single sign-on as ana@example.com (not yet signed in)") {
+		t.Errorf("user list: %q", r.stdout)
+	}
+	if r := palisade(t, dir, env, "user", "sso-reset", "ana"); r.code != 2 || !strings.Contains(r.stderr, "no pinned sign-in identity") {
+		t.Errorf("sso-reset of an unpinned user: %d %q", r.code, r.stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	srvApp := testApp(dir, env)
+	stderr := &syncBuffer{}
+	srvApp.Stderr = stderr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- srvApp.Run(ctx, []string{"serve", "--listen", addr, "--oidc-issuer", idp.URL, "--oidc-client-id", "palisade", "--public-url", "http://" + addr + "/"})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exit %d: %s", code, stderr)
+		}
+	}()
+	var resp *http.Response
+	for i := 0; i < 100; i++ {
+		if resp, err = http.Get("http://" + addr + "/login"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("server never answered: %v (%s)", err, stderr)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `href="/login/sso?next=%2F"`) {
+		t.Errorf("login page without single sign-on: %s", body)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = client.Get("http://" + addr + "/login/sso")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusSeeOther || loc.Scheme+"://"+loc.Host+loc.Path != idp.URL+"/auth" {
+		t.Fatalf("GET /login/sso: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	q := loc.Query()
+	if q.Get("client_id") != "palisade" || q.Get("redirect_uri") != "http://"+addr+"/login/sso/callback" || q.Get("code_challenge_method") != "S256" {
+		t.Errorf("authorization request %v", q)
+	}
+	if strings.Contains(loc.String(), "s3cret") {
+		t.Error("the client secret went to the browser")
+	}
+}
+
 func TestServeAndUserUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"PALISADE_DB": filepath.Join(t.TempDir(), "p.db")}
@@ -116,6 +203,11 @@ func TestServeAndUserUsageErrors(t *testing.T) {
 		{[]string{"user", "add", "bo", "--role", "viewer"}, "short\n", "weak password"},
 		{[]string{"user", "add", "bo", "--role", "viewer"}, "", "read the password"},
 		{[]string{"user", "mfa-reset", "nobody"}, "", `no user "nobody"`},
+		{[]string{"user", "sso-reset", "nobody"}, "", `no user "nobody"`},
+		{[]string{"user", "add", "bo", "--role", "viewer", "--sso-email", "bo at example"}, "", "is not an e-mail address"},
+		{[]string{"serve", "--oidc-issuer", "https://idp.example.com"}, "", "single sign-on needs --oidc-issuer, --oidc-client-id and --public-url"},
+		{[]string{"serve", "--oidc-issuer", "http://127.0.0.1:1", "--oidc-client-id", "c", "--public-url", "http://127.0.0.1:8080"}, "", "single sign-on: discovery at http://127.0.0.1:1"},
+		{[]string{"serve", "--oidc-issuer", "http://idp.example.com", "--oidc-client-id", "c", "--public-url", "http://127.0.0.1:8080"}, "", "must use https"},
 	} {
 		a := testApp(dir, env)
 		a.Stdin = strings.NewReader(tc.stdin)

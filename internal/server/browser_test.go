@@ -121,3 +121,59 @@ func TestBrowserLogsInAndTriages(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserSignsInWithSSO drives Chromium through single sign-on with a
+// provider on another site (127.0.0.1 against palisade's localhost): the
+// login page's link, the provider's redirect back, and the page that moves
+// on from this site, so the SameSite=Strict session cookie set on the
+// provider's cross-site navigation is sent with the page the user asked
+// for. The provider shows a page the user continues from, as real ones do:
+// a redirect straight back would leave palisade's page the initiator.
+func TestBrowserSignsInWithSSO(t *testing.T) {
+	bin := chromium(t)
+	st := storetest.Open(t, storetest.SQLite(t))
+	f, idp := ssoFixture(t, st)
+	f.srv.opts.Now = time.Now
+	ts := httptest.NewServer(f.srv)
+	defer ts.Close()
+	base := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
+	sso, err := NewSSO(context.Background(), SSOConfig{Issuer: idp.srv.URL, ClientID: idp.clientID, ClientSecret: idp.secret, RedirectURL: base + ssoCallbackPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.opts.SSO = sso
+	idp.consentPage = true
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	step := func(what string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, a); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	step("open the findings page", chromedp.Navigate(base+"/findings?status=open"))
+	step("wait for the login page", chromedp.WaitVisible(`a[href^="/login/sso"]`))
+	step("choose single sign-on", chromedp.Click(`a[href^="/login/sso"]`))
+	step("wait for the provider's page", chromedp.WaitVisible(`#consent`))
+	step("continue at the provider", chromedp.Click(`#consent`))
+	step("wait for the findings", chromedp.WaitVisible(`//h1[.="Findings"]`))
+	who, err := chromedp.Run(ctx, chromedp.Text(`header .who`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	where, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who != "ana (triager)" || where != base+"/findings?status=open" {
+		t.Errorf("after single sign-on: %q at %s, want ana (triager) at the findings she asked for", who, where)
+	}
+}

@@ -46,6 +46,9 @@ func (s *Server) routes() []Route {
 		page("GET", "/static/app.css", "", false, stylesheet),
 		page("GET", "/login", "", false, loginPage),
 		page("POST", "/login", "", false, loginForm),
+		page("GET", "/login/sso", "", false, ssoLogin),
+		page("GET", ssoCallbackPath, "", false, ssoCallback),
+		page("GET", "/reauth/sso", store.RoleViewer, false, ssoReauth),
 		page("POST", "/logout", store.RoleViewer, false, logoutForm),
 		page("GET", "/reauth", store.RoleViewer, false, reauthPage),
 		page("POST", "/reauth", store.RoleViewer, false, reauthForm),
@@ -229,7 +232,9 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 		s.throttle.undo(keys...) // no password was checked
 		return "", 0, "", err
 	}
-	known := err == nil
+	// A single sign-on user has no password: the attempt fails like an
+	// unknown name, at the same cost.
+	known := err == nil && !u.SSO()
 	var ok, rehash bool
 	var verr error
 	if err := withArgon2(r.Context(), func() {
@@ -314,6 +319,10 @@ func (s *Server) startSession(r *http.Request, name, password, code string) (tok
 	return token, http.StatusOK, "", nil
 }
 
+// errSSOUser answers a password or second-factor request of a user who
+// signs in through the identity provider, which checks both.
+var errSSOUser = errorf(http.StatusBadRequest, "you sign in with single sign-on: your identity provider checks your password and second factor (re-authenticate at /reauth/sso)")
+
 // checkSecondFactor checks a TOTP code against the user's secret and
 // spends its time step.
 func (s *Server) checkSecondFactor(r *http.Request, u store.User, code string) (bool, error) {
@@ -351,6 +360,9 @@ func enrollMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) err
 
 // startEnrollment creates a pending second factor and returns its secret.
 func (s *Server) startEnrollment(r *http.Request, c *caller, code string) (string, error) {
+	if c.user.SSO() {
+		return "", errSSOUser
+	}
 	// Replacing a second factor takes a code from it: a stolen session and
 	// password must not be enough to swap in the thief's app.
 	if c.user.TOTPSecret != "" {
@@ -400,6 +412,9 @@ func confirmMFA(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 // finishEnrollment turns the pending second factor on after checking a
 // code from it; every session of the user ends.
 func (s *Server) finishEnrollment(r *http.Request, c *caller, code string) error {
+	if c.user.SSO() {
+		return errSSOUser
+	}
 	if c.user.TOTPPending == "" {
 		return errorf(http.StatusBadRequest, "no enrollment under way (POST /api/mfa/enroll)")
 	}
@@ -467,6 +482,9 @@ func reauth(s *Server, w http.ResponseWriter, r *http.Request, c *caller) error 
 // confirmIdentity re-authenticates: the password and, for a user with a
 // second factor, a current code. Only then is the fresh entry recorded.
 func (s *Server) confirmIdentity(r *http.Request, c *caller, password, code string) (bool, error) {
+	if c.user.SSO() {
+		return false, errSSOUser
+	}
 	if c.user.TOTPSecret == "" {
 		return s.confirmPassword(r, c, password, true)
 	}
@@ -546,6 +564,9 @@ func changePassword(s *Server, w http.ResponseWriter, r *http.Request, c *caller
 // setPassword changes the caller's password after checking the current
 // one; every session of the user ends.
 func (s *Server) setPassword(r *http.Request, c *caller, current, next string) error {
+	if c.user.SSO() {
+		return errSSOUser
+	}
 	ok, err := s.confirmPassword(r, c, current, false)
 	if err != nil {
 		return err
@@ -901,7 +922,23 @@ type userJSON struct {
 	Role      string    `json:"role"`
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
+	// SSOEmail is set for a user who signs in through the identity
+	// provider; SSOPinned once a sign-in has pinned the provider's identity.
+	SSOEmail  string `json:"sso_email,omitempty"`
+	SSOPinned bool   `json:"sso_pinned,omitempty"`
 }
+
+func toUserJSON(u store.User) userJSON {
+	return userJSON{Name: u.Name, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt, SSOEmail: u.SSOEmail, SSOPinned: u.SSOSubject != ""}
+}
+
+// emailRe allowlists a single sign-on address (lower case): a plain local
+// part and a dotted host name.
+var emailRe = regexp.MustCompile(`^[a-z0-9._%+\-]{1,64}@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+$`)
+
+// ValidSSOEmail reports whether addr is an acceptable single sign-on
+// address: a plain lower-case address of at most 254 bytes.
+func ValidSSOEmail(addr string) bool { return len(addr) <= 254 && emailRe.MatchString(addr) }
 
 func listUsers(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
 	if _, err := query(r); err != nil {
@@ -913,7 +950,7 @@ func listUsers(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) err
 	}
 	out := make([]userJSON, 0, len(users))
 	for _, u := range users {
-		out = append(out, userJSON{u.Name, u.Role, u.Disabled, u.CreatedAt})
+		out = append(out, toUserJSON(u))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": out})
 	return nil
@@ -924,8 +961,9 @@ func createUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		Name     string `json:"name"`
 		Role     string `json:"role"`
 		Password string `json:"password"`
+		SSOEmail string `json:"sso_email"`
 	}
-	if err := decode(r, &in, "name", "role", "password"); err != nil {
+	if err := decode(r, &in, "name", "role", "password", "sso_email"); err != nil {
 		return err
 	}
 	if !userNameRe.MatchString(in.Name) {
@@ -934,28 +972,42 @@ func createUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 	if roleRank(in.Role) == 0 {
 		return errorf(http.StatusBadRequest, "role: one of %s", strings.Join(store.Roles, ", "))
 	}
-	if err := CheckPassword(in.Name, in.Password); err != nil {
-		return errorf(http.StatusBadRequest, "%v", err)
+	nu := store.User{Name: in.Name, Role: in.Role, CreatedAt: s.opts.Now()}
+	switch {
+	case in.SSOEmail != "" && in.Password != "":
+		return errorf(http.StatusBadRequest, "send a password or an sso_email, not both")
+	case in.SSOEmail != "":
+		nu.SSOEmail = strings.ToLower(in.SSOEmail)
+		if !ValidSSOEmail(nu.SSOEmail) {
+			return errorf(http.StatusBadRequest, "sso_email: not an e-mail address")
+		}
+	default:
+		if err := CheckPassword(in.Name, in.Password); err != nil {
+			return errorf(http.StatusBadRequest, "%v", err)
+		}
+		var herr error
+		if err := withArgon2(r.Context(), func() { nu.Password, herr = HashPassword(in.Password, s.opts.Argon2) }); err != nil {
+			return err
+		}
+		if herr != nil {
+			return herr
+		}
 	}
-	var h string
-	var herr error
-	if err := withArgon2(r.Context(), func() { h, herr = HashPassword(in.Password, s.opts.Argon2) }); err != nil {
-		return err
-	}
-	if herr != nil {
-		return herr
-	}
-	u, err := s.opts.Store.CreateUser(r.Context(), store.User{Name: in.Name, Role: in.Role, Password: h, CreatedAt: s.opts.Now()})
+	u, err := s.opts.Store.CreateUser(r.Context(), nu)
 	if errors.Is(err, store.ErrExists) {
-		return errorf(http.StatusConflict, "user %s exists", in.Name)
+		return errorf(http.StatusConflict, "user %s or the address exists", in.Name)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.audit(r, c.user.Name, "user_created", "user "+u.Name, "role "+u.Role); err != nil {
+	detail := "role " + u.Role
+	if u.SSO() {
+		detail += ", single sign-on as " + u.SSOEmail
+	}
+	if err := s.audit(r, c.user.Name, "user_created", "user "+u.Name, detail); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, userJSON{u.Name, u.Role, u.Disabled, u.CreatedAt})
+	writeJSON(w, http.StatusCreated, toUserJSON(u))
 	return nil
 }
 
@@ -968,8 +1020,9 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		Role     *string `json:"role"`
 		Disabled *bool   `json:"disabled"`
 		MFAReset bool    `json:"mfa_reset"`
+		SSOReset bool    `json:"sso_reset"`
 	}
-	if err := decode(r, &in, "role", "disabled", "mfa_reset"); err != nil {
+	if err := decode(r, &in, "role", "disabled", "mfa_reset", "sso_reset"); err != nil {
 		return err
 	}
 	u, err := s.opts.Store.UserByName(r.Context(), name)
@@ -1001,16 +1054,23 @@ func updateUser(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		changes = append(changes, "second factor removed")
 	}
-	if len(changes) == 0 {
-		return errorf(http.StatusBadRequest, "nothing to change: send role, disabled or mfa_reset")
+	if in.SSOReset {
+		if u.SSOSubject == "" {
+			return errorf(http.StatusBadRequest, "user %s has no pinned sign-in identity", u.Name)
+		}
+		u.SSOIssuer, u.SSOSubject = "", ""
+		changes = append(changes, "sign-in identity unpinned")
 	}
-	if err := s.opts.Store.ChangeUser(r.Context(), u.ID, store.UserChange{Role: in.Role, Disabled: in.Disabled, ResetTOTP: in.MFAReset}); err != nil {
+	if len(changes) == 0 {
+		return errorf(http.StatusBadRequest, "nothing to change: send role, disabled, mfa_reset or sso_reset")
+	}
+	if err := s.opts.Store.ChangeUser(r.Context(), u.ID, store.UserChange{Role: in.Role, Disabled: in.Disabled, ResetTOTP: in.MFAReset, ResetSSO: in.SSOReset}); err != nil {
 		return err
 	}
 	if err := s.audit(r, c.user.Name, "user_updated", "user "+u.Name, strings.Join(changes, ", ")); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, userJSON{u.Name, u.Role, u.Disabled, u.CreatedAt})
+	writeJSON(w, http.StatusOK, toUserJSON(u))
 	return nil
 }
 

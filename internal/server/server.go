@@ -53,6 +53,9 @@ type Options struct {
 	// SecretKey (32 bytes) encrypts second-factor secrets in the store;
 	// without it users cannot enroll a second factor.
 	SecretKey []byte
+	// SSO, when set, lets users sign in through an OpenID Connect
+	// provider (NewSSO).
+	SSO *SSO
 }
 
 // Server is the HTTP API.

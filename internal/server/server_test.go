@@ -121,6 +121,9 @@ var wantRoutes = map[string]struct {
 	"GET /static/app.css":            {"", false},
 	"GET /login":                     {"", false},
 	"POST /login":                    {"", false},
+	"GET /login/sso":                 {"", false},
+	"GET /login/sso/callback":        {"", false},
+	"GET /reauth/sso":                {"viewer", false},
 	"POST /logout":                   {"viewer", false},
 	"GET /reauth":                    {"viewer", false},
 	"POST /reauth":                   {"viewer", false},
@@ -163,6 +166,13 @@ func TestRouteTableMatchesThePolicy(t *testing.T) {
 func TestEveryRouteWithEveryRole(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		f := newFixture(t, st)
+		// Single sign-on is configured, so its routes run their handlers.
+		idp := newTestIdP(t)
+		sso, err := NewSSO(context.Background(), SSOConfig{Issuer: idp.srv.URL, ClientID: idp.clientID, ClientSecret: idp.secret, RedirectURL: "http://127.0.0.1" + ssoCallbackPath})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.srv.opts.SSO = sso
 		routes := f.srv.routes()
 		if len(routes) < 25 {
 			t.Fatalf("%d routes", len(routes))

@@ -163,6 +163,9 @@ func (s *Server) renderLogin(w http.ResponseWriter, status int, next, msg string
 	d.raw(`<label>Password <input name="password" type="password" autocomplete="current-password" required></label>`)
 	d.raw(`<label>Code from your authenticator app, if you enrolled one <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}"></label>`)
 	d.raw(`<button type="submit">Log in</button></form>`)
+	if s.opts.SSO != nil {
+		d.raw(`<p class="card"><a href="/login/sso?next=`).raw(attr(url.QueryEscape(next))).raw(`">Sign in with single sign-on</a></p>`)
+	}
 	s.render(w, status, "Log in", nil, &d)
 }
 
@@ -207,6 +210,13 @@ func reauthPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) er
 
 func (s *Server) renderReauth(w http.ResponseWriter, status int, c *caller, next, msg string) {
 	var d doc
+	if c != nil && c.user.SSO() {
+		// The identity provider checks a single sign-on user again.
+		d.raw(`<p>This action changes what palisade reports. Sign in again at your identity provider to go on.</p>`)
+		d.raw(`<p class="card"><a href="/reauth/sso?next=`).raw(attr(url.QueryEscape(next))).raw(`">Sign in again</a></p>`)
+		s.render(w, status, "Confirm it is you", c, &d)
+		return
+	}
 	d.raw(`<p>This action changes what palisade reports. Enter your password again to go on.</p>`)
 	if msg != "" {
 		d.raw(`<p class="error">`).t(msg).raw(`</p>`)
@@ -474,6 +484,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, status int, c *caller, msg
 	var d doc
 	if msg != "" {
 		d.raw(`<p class="error">`).t(msg).raw(`</p>`)
+	}
+	if c.user.SSO() {
+		d.raw(`<p>You sign in with single sign-on as `).t(c.user.SSOEmail).raw(`; your identity provider checks your password and second factor.</p>`)
+		s.render(w, status, "Account", c, &d)
+		return
 	}
 	d.raw(`<h2>Password</h2><form method="post" action="/account/password" class="card">`)
 	d.raw(`<label>Current password <input name="current" type="password" autocomplete="current-password" required></label>`)

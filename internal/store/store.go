@@ -135,6 +135,17 @@ type Store interface {
 	// UserByName and UserByID find a user (ErrNotFound).
 	UserByName(ctx context.Context, name string) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
+	// UserBySSO finds the user pinned to an identity provider's (issuer,
+	// subject); UserBySSOEmail the single sign-on user with an address
+	// (ErrNotFound).
+	UserBySSO(ctx context.Context, issuer, subject string) (User, error)
+	UserBySSOEmail(ctx context.Context, email string) (User, error)
+	// BindSSO pins a single sign-on user to an identity, once (ErrConflict).
+	BindSSO(ctx context.Context, userID int64, issuer, subject string) error
+	// CreateLoginFlow stores a single sign-on under way; TakeLoginFlow
+	// removes and returns it, once, before it expires (ErrNotFound).
+	CreateLoginFlow(ctx context.Context, f LoginFlow) error
+	TakeLoginFlow(ctx context.Context, idHash string, now time.Time) (LoginFlow, error)
 	// Users lists every user by name.
 	Users(ctx context.Context) ([]User, error)
 	// ChangeUser applies the set fields of a change in one statement;

@@ -38,7 +38,17 @@ type User struct {
 	// TOTPLastStep is the last TOTP time step accepted, so no code is
 	// accepted twice.
 	TOTPLastStep int64
+	// SSOEmail, set for a user who signs in through the identity provider
+	// (and then has no password), is the address the first sign-in must
+	// assert as verified; SSOIssuer and SSOSubject are the identity that
+	// sign-in pinned, which every later one must match.
+	SSOEmail   string
+	SSOIssuer  string
+	SSOSubject string
 }
+
+// SSO reports whether the user signs in through the identity provider.
+func (u User) SSO() bool { return u.SSOEmail != "" }
 
 // Session is a server-side session. IDHash is the SHA-256 of the token the
 // browser holds, so a copy of the database opens no session.
@@ -64,23 +74,27 @@ type AuditEntry struct {
 
 // CreateUser adds a user. The name must be unused.
 func (s *sqlStore) CreateUser(ctx context.Context, u User) (User, error) {
-	if u.Name == "" || u.Password == "" || !validRole(u.Role) {
-		return User{}, fmt.Errorf("create user %q: name, password hash and a role are required: %w", u.Name, ErrInvalid)
+	if u.Name == "" || !validRole(u.Role) || (u.Password == "") == (u.SSOEmail == "") {
+		return User{}, fmt.Errorf("create user %q: a name, a role, and either a password hash or a single sign-on address are required: %w", u.Name, ErrInvalid)
 	}
+	if u.SSOSubject != "" || u.SSOIssuer != "" {
+		return User{}, fmt.Errorf("create user %q: the sign-in identity is pinned by the first sign-in: %w", u.Name, ErrInvalid)
+	}
+	u.SSOEmail = strings.ToLower(u.SSOEmail)
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
 	}
 	u.CreatedAt = dbTime(u.CreatedAt)
 	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE name = $1`, u.Name).Scan(&n); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE name = $1 OR (sso_email <> '' AND sso_email = $2)`, u.Name, u.SSOEmail).Scan(&n); err != nil {
 		return User{}, fmt.Errorf("create user %q: %w", u.Name, err)
 	}
 	if n > 0 {
 		return User{}, fmt.Errorf("create user %q: %w", u.Name, ErrExists)
 	}
 	err := s.db.QueryRowContext(ctx,
-		`INSERT INTO users (name, role, password, disabled, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		u.Name, u.Role, u.Password, u.Disabled, u.CreatedAt).Scan(&u.ID)
+		`INSERT INTO users (name, role, password, disabled, created_at, sso_email) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		u.Name, u.Role, u.Password, u.Disabled, u.CreatedAt, u.SSOEmail).Scan(&u.ID)
 	if err != nil {
 		if strings.Contains(strings.ToLower(err.Error()), "unique") {
 			return User{}, fmt.Errorf("create user %q: %w", u.Name, ErrExists)
@@ -99,11 +113,11 @@ func validRole(r string) bool {
 	return false
 }
 
-const userColumns = `id, name, role, password, disabled, created_at, totp_secret, totp_pending, totp_last_step`
+const userColumns = `id, name, role, password, disabled, created_at, totp_secret, totp_pending, totp_last_step, sso_email, sso_issuer, sso_subject`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
-	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Password, &u.Disabled, &u.CreatedAt, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Password, &u.Disabled, &u.CreatedAt, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep, &u.SSOEmail, &u.SSOIssuer, &u.SSOSubject); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return User{}, ErrNotFound
 		}
@@ -124,11 +138,63 @@ func (s *sqlStore) UserByName(ctx context.Context, name string) (User, error) {
 
 // UserByID returns the user with that id, or ErrNotFound.
 func (s *sqlStore) UserByID(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	return getUser(ctx, s.db, id)
+}
+
+func getUser(ctx context.Context, q querier, id int64) (User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return User{}, fmt.Errorf("user %d: %w", id, err)
 	}
 	return u, nil
+}
+
+// UserBySSO returns the user pinned to an identity provider's (issuer,
+// subject), or ErrNotFound.
+func (s *sqlStore) UserBySSO(ctx context.Context, issuer, subject string) (User, error) {
+	if issuer == "" || subject == "" {
+		return User{}, fmt.Errorf("user by sign-in identity: empty issuer or subject: %w", ErrInvalid)
+	}
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE sso_issuer = $1 AND sso_subject = $2`, issuer, subject))
+	if err != nil {
+		return User{}, fmt.Errorf("user by sign-in identity: %w", err)
+	}
+	return u, nil
+}
+
+// UserBySSOEmail returns the single sign-on user with that address (any
+// case), or ErrNotFound.
+func (s *sqlStore) UserBySSOEmail(ctx context.Context, email string) (User, error) {
+	email = strings.ToLower(email)
+	if email == "" {
+		return User{}, fmt.Errorf("user by sign-in address: empty address: %w", ErrInvalid)
+	}
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE sso_email = $1`, email))
+	if err != nil {
+		return User{}, fmt.Errorf("user by sign-in address: %w", err)
+	}
+	return u, nil
+}
+
+// BindSSO pins a single sign-on user to an identity, only while the user
+// has none (ErrConflict otherwise, as when two first sign-ins race).
+func (s *sqlStore) BindSSO(ctx context.Context, userID int64, issuer, subject string) error {
+	if issuer == "" || subject == "" {
+		return fmt.Errorf("bind user %d: empty issuer or subject: %w", userID, ErrInvalid)
+	}
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE users SET sso_issuer = $1, sso_subject = $2 WHERE id = $3 AND sso_email <> '' AND sso_subject = ''`,
+		issuer, subject, userID)
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "unique") {
+			return fmt.Errorf("bind user %d: the identity belongs to another user: %w", userID, ErrConflict)
+		}
+		return fmt.Errorf("bind user %d: %w", userID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("bind user %d: already bound or not a single sign-on user: %w", userID, ErrConflict)
+	}
+	return nil
 }
 
 // Users lists every user by name.
@@ -166,6 +232,10 @@ type UserChange struct {
 	// enrollment. Both end the user's sessions.
 	ConfirmTOTP string
 	ResetTOTP   bool
+	// ResetSSO unpins the user's sign-in identity, so the next sign-in
+	// with the verified address pins a new one (a new account at the
+	// provider); it ends the user's sessions.
+	ResetSSO bool
 }
 
 // ChangeUser applies a change in one UPDATE, so two administrators (or an
@@ -193,6 +263,12 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 		args = append(args, *c.Password)
 		sets = append(sets, fmt.Sprintf("password = $%d", len(args)))
 	}
+	// A single sign-on user has no password to set: the provider checks
+	// who signs in.
+	noSSO := ""
+	if c.Password != nil {
+		noSSO = " AND sso_email = ''"
+	}
 	if c.TOTPPending != nil {
 		args = append(args, *c.TOTPPending)
 		sets = append(sets, fmt.Sprintf("totp_pending = $%d", len(args)))
@@ -208,6 +284,9 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 	case c.ResetTOTP:
 		sets = append(sets, "totp_secret = ''", "totp_pending = ''", "totp_last_step = 0")
 	}
+	if c.ResetSSO {
+		sets = append(sets, "sso_issuer = ''", "sso_subject = ''")
+	}
 	if len(sets) == 0 {
 		return fmt.Errorf("change user %d: nothing to change: %w", userID, ErrInvalid)
 	}
@@ -218,17 +297,22 @@ func (s *sqlStore) ChangeUser(ctx context.Context, userID int64, c UserChange) e
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 	args = append(args, userID)
 	// The SET clause is built from constant column names only; values are parameters.
-	res, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args))+where, args...)
+	res, err := tx.ExecContext(ctx, `UPDATE users SET `+strings.Join(sets, ", ")+fmt.Sprintf(` WHERE id = $%d`, len(args))+where+noSSO, args...)
 	if err != nil {
 		return fmt.Errorf("change user %d: %w", userID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if where != "" {
+		switch {
+		case where != "":
 			return fmt.Errorf("change user %d: the enrollment changed meanwhile: %w", userID, ErrConflict)
+		case noSSO != "":
+			if _, err := getUser(ctx, tx, userID); err == nil {
+				return fmt.Errorf("change user %d: the user signs in with single sign-on and has no password: %w", userID, ErrInvalid)
+			}
 		}
 		return fmt.Errorf("change user %d: %w", userID, ErrNotFound)
 	}
-	if c.Password != nil || c.Disabled != nil && *c.Disabled || c.ResetTOTP || c.ConfirmTOTP != "" {
+	if c.Password != nil || c.Disabled != nil && *c.Disabled || c.ResetTOTP || c.ConfirmTOTP != "" || c.ResetSSO {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return fmt.Errorf("change user %d: end sessions: %w", userID, err)
 		}
