@@ -139,7 +139,21 @@ type alertRecorder struct {
 	store store.Store
 	now   func() time.Time
 	runs  int
+	last  time.Time // when the last run was recorded
 	total store.Result
+}
+
+// detectionHeartbeat is how often a long-running ingest records a run that
+// raised no alert, so the roadmap sees detections running.
+const detectionHeartbeat = time.Hour
+
+// heartbeat records an empty run when none was recorded for
+// detectionHeartbeat.
+func (r *alertRecorder) heartbeat(ctx context.Context) error {
+	if r.runs > 0 && r.now().Sub(r.last) < detectionHeartbeat {
+		return nil
+	}
+	return r.record(ctx, r.now(), nil)
 }
 
 // Send records one delivered batch of alerts.
@@ -161,6 +175,7 @@ func (r *alertRecorder) record(ctx context.Context, started time.Time, alerts []
 		return fmt.Errorf("record alerts: %w", err)
 	}
 	r.runs++
+	r.last = r.now()
 	r.total.ScanID = res.ScanID
 	r.total.New += res.New
 	r.total.Reopened += res.Reopened

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,9 +12,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/detect"
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/storetest"
 )
 
@@ -205,6 +208,18 @@ func TestDetectRecordsAlertsAsTrackedFindings(t *testing.T) {
 			t.Errorf("history of the false positive: exit %d\n%s", r.code, r.stdout)
 		}
 
+		// The roadmap sees the runs and the alerts' triage; so do the metrics.
+		now := time.Now().UTC()
+		wantState(t, roadmapAt(t, now, dir, env), "aws-4-siem", "met", "(36 newer, within the triage window)")
+		later := now.Add(4 * 24 * time.Hour)
+		wantState(t, roadmapAt(t, later, dir, env), "aws-4-siem", "not_met", "36 finding(s) open for more than 3 days without triage")
+		wantState(t, roadmapAt(t, now.Add(8*24*time.Hour), dir, env), "aws-4-siem", "no_evidence", "no detect scan in the last 7 days")
+		m := runAt(t, later, dir, env, "metrics")
+		if m.code != 0 || !strings.Contains(m.stdout, "Detection alerts: 36 open, 36 of them untriaged for more than 3 days.") ||
+			!strings.Contains(m.stdout, "detect 4") {
+			t.Errorf("metrics: exit %d\n%s", m.code, m.stdout)
+		}
+
 		// --no-store leaves the store alone.
 		before := palisade(t, dir, env, "findings", "list", "--status", "all", "--format", "json").stdout
 		if r := palisade(t, dir, env, "detect", "--no-store", "--format", "json", "logs"); r.code != 1 {
@@ -214,4 +229,40 @@ func TestDetectRecordsAlertsAsTrackedFindings(t *testing.T) {
 			t.Error("detect --no-store changed the store")
 		}
 	})
+}
+
+// TestAlertRecorderHeartbeat checks that a long-running ingest records a
+// run that raised nothing at most once per detectionHeartbeat.
+func TestAlertRecorderHeartbeat(t *testing.T) {
+	s := storetest.Open(t, storetest.SQLite(t))
+	clock := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	rec := &alertRecorder{store: s, now: func() time.Time { return clock }}
+	ctx := context.Background()
+	for _, step := range []struct {
+		name     string
+		advance  time.Duration
+		wantRuns int
+	}{
+		{"the first batch records a run", 0, 1},
+		{"a batch a minute later does not", time.Minute, 1},
+		{"a batch just under the heartbeat does not", detectionHeartbeat - 2*time.Minute, 1},
+		{"a batch at the heartbeat does", time.Minute, 2},
+	} {
+		clock = clock.Add(step.advance)
+		if err := rec.heartbeat(ctx); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		scans, err := s.Scans(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(scans) != step.wantRuns {
+			t.Errorf("%s: %d runs recorded, want %d", step.name, len(scans), step.wantRuns)
+		}
+		for _, sc := range scans {
+			if sc.Target != detectionsTarget || sc.Status != store.ScanPartial || sc.Scanners[detect.ScannerName] == "" {
+				t.Errorf("%s: run %+v, want a partial detect run of %s", step.name, sc, detectionsTarget)
+			}
+		}
+	}
 }

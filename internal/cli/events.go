@@ -513,6 +513,17 @@ func runIngest(ctx context.Context, a *App, g *globalFlags, indexPath func() str
 		// Objects written without a checksum are normal for CloudTrail; say nothing.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
+	handle := ingest.Handler(p.Handle)
+	if rec != nil {
+		// A long-running consumer that raises nothing still shows, at most
+		// hourly, that detections run.
+		handle = func(ctx context.Context, source string, evs []*event.Event) error {
+			if err := p.Handle(ctx, source, evs); err != nil {
+				return err
+			}
+			return rec.heartbeat(ctx)
+		}
+	}
 	var total ingest.Stats
 	report := func(what string, st ingest.Stats, errs []error) {
 		for _, e := range errs {
@@ -529,18 +540,18 @@ func runIngest(ctx context.Context, a *App, g *globalFlags, indexPath func() str
 		if p.Index != nil {
 			src.Seen = p.Index // look back a day for late objects; read each once
 		}
-		st, errs := src.Run(ctx, p.Handle)
+		st, errs := src.Run(ctx, handle)
 		report("s3://"+t.bucket+"/"+t.prefix, st, errs)
 	}
 	if len(f.guardDutyRegions) > 0 {
 		g := &ingest.GuardDutyPoller{Config: awsCfg, Regions: f.guardDutyRegions, State: state, Now: a.Now}
-		st, errs := g.Run(ctx, p.Handle)
+		st, errs := g.Run(ctx, handle)
 		report("guardduty", st, errs)
 	}
 	if f.sqsURL != "" {
 		q := &ingest.SQSSource{SQS: sqs.NewFromConfig(awsCfg), S3: s3c, QueueURL: f.sqsURL,
 			MaxMessages: f.maxMessages, Idle: f.wait, Now: a.Now}
-		st, errs := q.Run(ctx, p.Handle)
+		st, errs := q.Run(ctx, handle)
 		report("sqs", st, errs)
 	}
 	if rec != nil && rec.runs == 0 {
