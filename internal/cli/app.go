@@ -137,7 +137,7 @@ func newRootCmd(a *App) *cobra.Command {
 		newFindingsCmd(a, g),
 		newDBCmd(a, g),
 		newHookCmd(a),
-		newDetectCmd(a),
+		newDetectCmd(a, g),
 		newAWSCmd(a, g),
 		newEventsCmd(a, g),
 		newDepsCmd(a),

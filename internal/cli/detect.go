@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -10,9 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-sec/palisade/internal/detect"
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/store"
 )
 
-func newDetectCmd(a *App) *cobra.Command {
+func newDetectCmd(a *App, g *globalFlags) *cobra.Command {
 	var f ingestFlags
 	var dedup time.Duration
 	cmd := &cobra.Command{
@@ -22,7 +25,10 @@ func newDetectCmd(a *App) *cobra.Command {
 EventBridge envelopes) and GuardDuty findings, deduplicates events by eventID, and runs the
 built-in detections plus the Sigma rules under --rules: a replay over historical logs. A bad file
 or rule is reported with its file and line and the rest goes on. Alerts go to standard output (or
---output) and to any webhook, Slack or SMTP destination given.
+--output) and to any webhook, Slack or SMTP destination given, and are recorded as findings of
+category detection in the store (--db; target aws-detections; --no-store to skip), where they
+are triaged with palisade findings. A run never marks an earlier alert fixed, and replaying the
+same logs adds no duplicate.
 
 Exit status: 0 when no alert was raised, 1 when one was, 2 on a usage or runtime error.`,
 		Args: cobra.MinimumNArgs(1),
@@ -39,6 +45,17 @@ Exit status: 0 when no alert was raised, 1 when one was, 2 on a usage or runtime
 			if err != nil {
 				return err
 			}
+			var rec *alertRecorder
+			if !f.noStore {
+				// Opened first: a wrong --db fails before the work is done.
+				s, err := g.openStore(cmd.Context(), a)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				rec = &alertRecorder{store: s, now: a.Now}
+			}
+			started := a.Now()
 			var alerts []detect.Alert
 			stats, errs := detect.NewEngine(cfg).Run(cmd.Context(), abs(a, paths), func(al detect.Alert) { alerts = append(alerts, al) })
 			for _, e := range errs {
@@ -62,9 +79,19 @@ Exit status: 0 when no alert was raised, 1 when one was, 2 on a usage or runtime
 					return fmt.Errorf("deliver alerts: %w", err)
 				}
 			}
+			// Recorded after delivery: a store that fails must not hold
+			// back the alerts themselves.
+			if rec != nil {
+				if err := rec.record(cmd.Context(), started, alerts); err != nil {
+					return err
+				}
+			}
 			if a.IsTerminal(a.Stderr) {
 				fmt.Fprintf(a.Stderr, "palisade: %d records, %d events (%d duplicates), %d alerts, %d suppressed\n",
 					stats.Records, stats.Events, stats.Duplicates, stats.Alerts, stats.Suppressed)
+				if rec != nil {
+					fmt.Fprintln(a.Stderr, "palisade: "+rec.summary())
+				}
 			}
 			if len(alerts) > 0 {
 				return &exitError{code: ExitFindings}
@@ -94,6 +121,72 @@ func writeAlertTable(w io.Writer, alerts []detect.Alert) error {
 		}
 	}
 	return nil
+}
+
+// detectionsTarget is the store target of every detection run, whatever
+// the accounts and regions its logs cover. One target is enough: an
+// alert's finding is unique by its own id, which includes the account and
+// region, and detection runs are partial scans, which never mark an alert
+// fixed, so runs over different logs cannot undo one another.
+const detectionsTarget = "aws-detections"
+
+// alertRecorder records alerts as detection findings in the store, one
+// partial scan of detectionsTarget per call; as a detect.Sink it records
+// each batch palisade events ingest delivers. Recording the same alert
+// again updates its finding (fingerprints are the alerts' stable ids), so
+// a redelivered batch is harmless.
+type alertRecorder struct {
+	store store.Store
+	now   func() time.Time
+	runs  int
+	last  time.Time // when the last run was recorded
+	total store.Result
+}
+
+// detectionHeartbeat is how often a long-running ingest records a run that
+// raised no alert, so the roadmap sees detections running.
+const detectionHeartbeat = time.Hour
+
+// heartbeat records an empty run when none was recorded for
+// detectionHeartbeat.
+func (r *alertRecorder) heartbeat(ctx context.Context) error {
+	if r.runs > 0 && r.now().Sub(r.last) < detectionHeartbeat {
+		return nil
+	}
+	return r.record(ctx, r.now(), nil)
+}
+
+// Send records one delivered batch of alerts.
+func (r *alertRecorder) Send(ctx context.Context, alerts []detect.Alert) error {
+	return r.record(ctx, r.now(), alerts)
+}
+
+// record stores alerts as one partial detection run that started at started.
+func (r *alertRecorder) record(ctx context.Context, started time.Time, alerts []detect.Alert) error {
+	findings := make([]finding.Finding, 0, len(alerts))
+	for _, al := range alerts {
+		findings = append(findings, al.Finding())
+	}
+	res, err := r.store.RecordScan(ctx, store.Scan{
+		Target: detectionsTarget, Scanners: map[string]string{detect.ScannerName: Version},
+		StartedAt: started.UTC(), FinishedAt: r.now().UTC(), Status: store.ScanPartial,
+	}, findings)
+	if err != nil {
+		return fmt.Errorf("record alerts: %w", err)
+	}
+	r.runs++
+	r.last = r.now()
+	r.total.ScanID = res.ScanID
+	r.total.New += res.New
+	r.total.Reopened += res.Reopened
+	r.total.Unchanged += res.Unchanged
+	return nil
+}
+
+// summary says what recording changed, for people.
+func (r *alertRecorder) summary() string {
+	return fmt.Sprintf("recorded alerts in the store (target %s, scan %d): %d new, %d reopened, %d seen before",
+		detectionsTarget, r.total.ScanID, r.total.New, r.total.Reopened, r.total.Unchanged)
 }
 
 // abs resolves paths against the App's working directory.

@@ -37,7 +37,7 @@ or $PALISADE_EVENTS) holding each event once by eventID, searchable by principal
 	var indexPath string
 	cmd.PersistentFlags().StringVar(&indexPath, "index", "", "event index file (default $PALISADE_EVENTS or palisade-events.db beside the store)")
 	resolve := func() string { return eventsIndexPath(a, g, indexPath) }
-	cmd.AddCommand(newEventsIndexCmd(a, resolve), newEventsSearchCmd(a, resolve), newEventsIngestCmd(a, resolve))
+	cmd.AddCommand(newEventsIndexCmd(a, resolve), newEventsSearchCmd(a, resolve), newEventsIngestCmd(a, g, resolve))
 	return cmd
 }
 
@@ -248,7 +248,7 @@ type ingestFlags struct {
 	maxMessages                      int
 	wait                             time.Duration
 	region, endpoint                 string
-	noIndex                          bool
+	noIndex, noStore                 bool
 	rulesDirs, pipelineRoles         []string
 	noBuiltin                        bool
 	minSeverity, suppressions        string
@@ -259,7 +259,7 @@ type ingestFlags struct {
 	smtpTo                           []string
 }
 
-func newEventsIngestCmd(a *App, indexPath func() string) *cobra.Command {
+func newEventsIngestCmd(a *App, g *globalFlags, indexPath func() string) *cobra.Command {
 	var f ingestFlags
 	cmd := &cobra.Command{
 		Use:   "ingest --s3 s3://BUCKET/PREFIX | --sqs QUEUE_URL | --guardduty-regions R1,R2",
@@ -268,8 +268,9 @@ func newEventsIngestCmd(a *App, indexPath func() string) *cobra.Command {
 newer than the last run, remembered in --state), S3/SNS/EventBridge notifications from an SQS
 queue (a message is deleted only after its objects were processed), and GuardDuty findings
 through the API in each --guardduty-regions region. Events already in the index are skipped,
-so alerts are raised once per event however often an input is delivered. Alerts go to stdout
-and to every sink given (--webhook, --slack-webhook, --smtp-addr).
+so alerts are raised once per event however often an input is delivered. Alerts are recorded
+as findings of category detection in the store (--db; target aws-detections; --no-store to
+skip), then go to stdout and to every sink given (--webhook, --slack-webhook, --smtp-addr).
 
 AWS credentials and region come from the usual SDK chain (environment, profile, SSO, instance
 role); --aws-endpoint-url points at an emulator.
@@ -277,7 +278,7 @@ role); --aws-endpoint-url points at an emulator.
 Exit status: 0 when no alert was raised, 1 when one was, 2 on a usage or runtime error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runIngest(cmd.Context(), a, indexPath, f)
+			return runIngest(cmd.Context(), a, g, indexPath, f)
 		},
 	}
 	fl := cmd.Flags()
@@ -305,6 +306,7 @@ func addDetectionFlags(fl *pflag.FlagSet, f *ingestFlags) {
 	fl.StringVar(&f.minSeverity, "min-severity", "info", "drop alerts below this severity")
 	fl.StringVar(&f.suppressions, "suppressions", "", "YAML file of suppressions (rule_id, reason, expires)")
 	fl.StringArrayVar(&f.pipelineRoles, "pipeline-role", nil, "ARN (or glob) of a role allowed to change infrastructure; changes by others alert (repeatable)")
+	fl.BoolVar(&f.noStore, "no-store", false, "do not record alerts as findings in the store")
 }
 
 // addSinkFlags registers the alert destinations, shared by palisade detect
@@ -419,7 +421,7 @@ func awsConfig(ctx context.Context, a *App, region, endpoint string) (aws.Config
 	return cfg, nil
 }
 
-func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFlags) error {
+func runIngest(ctx context.Context, a *App, g *globalFlags, indexPath func() string, f ingestFlags) error {
 	if len(f.s3URLs) == 0 && f.sqsURL == "" && len(f.guardDutyRegions) == 0 {
 		return usageErrorf("give at least one of --s3, --sqs, --guardduty-regions")
 	}
@@ -449,6 +451,15 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 	if err != nil {
 		return err
 	}
+	var rec *alertRecorder
+	if !f.noStore {
+		s, err := g.openStore(ctx, a)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		rec = &alertRecorder{store: s, now: a.Now}
+	}
 	w := a.Stdout
 	if f.output != "" {
 		file, err := os.Create(abs(a, []string{f.output})[0])
@@ -462,6 +473,11 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 	p := &ingest.Pipeline{Config: cfg, Sinks: sinks, Now: a.Now, OnAlert: func(al detect.Alert) { alerts = append(alerts, al) }}
 	if f.format == "jsonl" {
 		p.Sinks = append([]detect.Sink{detect.JSONLines{W: w}}, p.Sinks...)
+	}
+	if rec != nil {
+		// First, so that an alert is stored before it is announced; a
+		// failure leaves it pending in the index to be recorded again.
+		p.Sinks = append([]detect.Sink{rec}, p.Sinks...)
 	}
 	ixPath := indexPath()
 	if !f.noIndex {
@@ -497,6 +513,17 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 		// Objects written without a checksum are normal for CloudTrail; say nothing.
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
+	handle := ingest.Handler(p.Handle)
+	if rec != nil {
+		// A long-running consumer that raises nothing still shows, at most
+		// hourly, that detections run.
+		handle = func(ctx context.Context, source string, evs []*event.Event) error {
+			if err := p.Handle(ctx, source, evs); err != nil {
+				return err
+			}
+			return rec.heartbeat(ctx)
+		}
+	}
 	var total ingest.Stats
 	report := func(what string, st ingest.Stats, errs []error) {
 		for _, e := range errs {
@@ -513,19 +540,25 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 		if p.Index != nil {
 			src.Seen = p.Index // look back a day for late objects; read each once
 		}
-		st, errs := src.Run(ctx, p.Handle)
+		st, errs := src.Run(ctx, handle)
 		report("s3://"+t.bucket+"/"+t.prefix, st, errs)
 	}
 	if len(f.guardDutyRegions) > 0 {
 		g := &ingest.GuardDutyPoller{Config: awsCfg, Regions: f.guardDutyRegions, State: state, Now: a.Now}
-		st, errs := g.Run(ctx, p.Handle)
+		st, errs := g.Run(ctx, handle)
 		report("guardduty", st, errs)
 	}
 	if f.sqsURL != "" {
 		q := &ingest.SQSSource{SQS: sqs.NewFromConfig(awsCfg), S3: s3c, QueueURL: f.sqsURL,
 			MaxMessages: f.maxMessages, Idle: f.wait, Now: a.Now}
-		st, errs := q.Run(ctx, p.Handle)
+		st, errs := q.Run(ctx, handle)
 		report("sqs", st, errs)
+	}
+	if rec != nil && rec.runs == 0 {
+		// A run that raised nothing is still evidence that detections run.
+		if err := rec.Send(ctx, nil); err != nil {
+			return err
+		}
 	}
 	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].FirstSeen.Before(alerts[j].FirstSeen) })
 	switch f.format {
@@ -540,6 +573,9 @@ func runIngest(ctx context.Context, a *App, indexPath func() string, f ingestFla
 	if a.IsTerminal(a.Stderr) || f.format != "table" {
 		fmt.Fprintf(a.Stderr, "palisade: %d objects, %d messages, %d findings, %d events (%d new, %d already seen), %d alerts\n",
 			total.Objects, total.Messages, total.Findings, total.Events, p.Stats.Events, p.Stats.Duplicates, p.Stats.Alerts)
+	}
+	if rec != nil && a.IsTerminal(a.Stderr) {
+		fmt.Fprintln(a.Stderr, "palisade: "+rec.summary())
 	}
 	if len(alerts) > 0 {
 		return &exitError{code: ExitFindings}

@@ -21,6 +21,9 @@ import (
 	"github.com/palisade-sec/palisade/internal/awstest"
 	"github.com/palisade-sec/palisade/internal/detect"
 	"github.com/palisade-sec/palisade/internal/detect/ingest"
+	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/store/storetest"
 )
 
 func stratusLogs(t *testing.T) string {
@@ -166,7 +169,7 @@ func TestEventsIngestFromS3AndSQSRaisesEachAlertOnce(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	env := map[string]string{"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
-		"HOOK_SECRET": "hook-secret", "PALISADE_EVENTS": filepath.Join(dir, "events.db")}
+		"HOOK_SECRET": "hook-secret", "PALISADE_EVENTS": filepath.Join(dir, "events.db"), "PALISADE_DB": filepath.Join(dir, "palisade.db")}
 	ingest := func(args ...string) (run, []detect.Alert) {
 		t.Helper()
 		r := palisade(t, dir, env, append([]string{"events", "ingest", "--aws-endpoint-url", url, "--format", "json",
@@ -180,10 +183,34 @@ func TestEventsIngestFromS3AndSQSRaisesEachAlertOnce(t *testing.T) {
 		return r, out.Alerts
 	}
 
+	// storedAlerts counts the detection findings and detection runs in the store.
+	storedAlerts := func() (findings, runs int) {
+		t.Helper()
+		s := storetest.Open(t, env["PALISADE_DB"])
+		recs, err := s.Findings(ctx, store.Filter{Target: "aws-detections", Category: finding.Detection, Statuses: finding.Statuses})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scans, err := s.Scans(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sc := range scans {
+			if _, ok := sc.Scanners["detect"]; ok && sc.Target == "aws-detections" && sc.Status == store.ScanPartial {
+				runs++
+			}
+		}
+		return len(recs), runs
+	}
+
 	r, alerts := ingest("--s3", "s3://org-trail/AWSLogs/")
 	if r.code != 1 || len(alerts) == 0 {
 		t.Fatalf("first ingest: exit %d, %d alerts, want alerts: %s", r.code, len(alerts), r.stderr)
 	}
+	if n, runs := storedAlerts(); n != len(alerts) || runs == 0 {
+		t.Errorf("store holds %d detection findings from %d runs, want %d from at least one", n, runs, len(alerts))
+	}
+	_, runsBefore := storedAlerts()
 	if len(hook.alerts) != len(alerts) || hook.bad != 0 {
 		t.Errorf("webhook got %d alerts (%d bad deliveries), stdout %d", len(hook.alerts), hook.bad, len(alerts))
 	}
@@ -203,6 +230,10 @@ func TestEventsIngestFromS3AndSQSRaisesEachAlertOnce(t *testing.T) {
 	// A rerun reads no object again.
 	if r, alerts := ingest("--s3", "s3://org-trail/AWSLogs/"); r.code != 0 || len(alerts) != 0 || !strings.Contains(r.stderr, "0 objects") {
 		t.Fatalf("rerun: exit %d, %d alerts: %s", r.code, len(alerts), r.stderr)
+	}
+	firstAlerts := len(alerts)
+	if n, runs := storedAlerts(); n != firstAlerts || runs != runsBefore+1 {
+		t.Errorf("after a run without alerts: %d findings, %d runs; want %d findings and the run recorded (%d)", n, runs, firstAlerts, runsBefore+1)
 	}
 
 	// Live: notifications for an object already ingested (redelivery) and a new one.
@@ -233,6 +264,9 @@ func TestEventsIngestFromS3AndSQSRaisesEachAlertOnce(t *testing.T) {
 	}
 	if len(hook.alerts)-before != len(alerts) {
 		t.Errorf("webhook got %d new alerts, stdout %d", len(hook.alerts)-before, len(alerts))
+	}
+	if n, _ := storedAlerts(); n != firstAlerts+len(alerts) {
+		t.Errorf("after the SQS run the store holds %d detection findings, want %d", n, firstAlerts+len(alerts))
 	}
 	if !strings.Contains(r.stderr, "already seen") || strings.Contains(r.stderr, " 0 already seen") {
 		t.Errorf("redelivered object not deduplicated: %s", r.stderr)
@@ -308,7 +342,7 @@ func TestEventsIngestPollsGuardDutyInEachRegion(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	env := map[string]string{"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1"}
-	r := palisade(t, dir, env, "events", "ingest", "--aws-endpoint-url", srv.URL, "--guardduty-regions", "us-east-1,eu-west-1", "--format", "jsonl")
+	r := palisade(t, dir, env, "events", "ingest", "--no-store", "--aws-endpoint-url", srv.URL, "--guardduty-regions", "us-east-1,eu-west-1", "--format", "jsonl")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1 (alert): %s", r.code, r.stderr)
 	}

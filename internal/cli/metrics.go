@@ -103,8 +103,12 @@ func writeMetrics(w io.Writer, m program.Metrics, md bool) error {
 	if len(cats) > 0 {
 		fmt.Fprintf(w, "Open by category: %s.\n", strings.Join(cats, ", "))
 	}
+	if n := m.OpenByCategory[string(finding.Detection)]; n > 0 || m.ScansByScanner["detect"] > 0 {
+		fmt.Fprintf(w, "Detection alerts: %d open, %d of them untriaged for more than %d days.\n",
+			n, m.DetectionsUntriaged, int(program.DetectionTriageWindow.Hours()/24))
+	}
 	var scanned []string
-	for _, name := range []string{"secrets", "deps", "iac", "aws", "drift"} {
+	for _, name := range []string{"secrets", "deps", "iac", "aws", "drift", "detect"} {
 		scanned = append(scanned, fmt.Sprintf("%s %d", name, m.ScansByScanner[name]))
 	}
 	fmt.Fprintf(w, "Scans in the window: %s.\n\n", strings.Join(scanned, ", "))

@@ -41,6 +41,9 @@ type Alert struct {
 	LastSeen  time.Time         `json:"last_seen"`
 	Attack    []string          `json:"attack"`
 	Checklist string            `json:"checklist,omitempty"`
+	// Remediation is the built-in detection's advice (empty for Sigma
+	// rules, which carry none).
+	Remediation string `json:"remediation,omitempty"`
 	// EventTime is when the first event happened, IngestTime when palisade
 	// read it, AlertTime when the alert was raised:
 	// time-to-identify = AlertTime - EventTime.

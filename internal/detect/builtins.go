@@ -228,7 +228,8 @@ func guardDutyFinding() Detection {
 	return Detection{
 		ID: "PAL-CT-001", Title: "GuardDuty finding", Severity: finding.High,
 		Attack: []string{"T1078.004"}, Checklist: stepGuard,
-		Match: func(ev *event.Event) bool { return ev.Type == event.GuardDutyFinding },
+		Remediation: "Open the GuardDuty finding in the console of its account and region, follow its type's remediation guide, and isolate or rotate the credentials or instance it names.",
+		Match:       func(ev *event.Event) bool { return ev.Type == event.GuardDutyFinding },
 		Positive: []string{finding1,
 			`{"version":"0","id":"e","detail-type":"GuardDuty Finding","source":"aws.guardduty","account":"111122223333","region":"us-east-1","detail":` + strings.Replace(finding1, `"gd1"`, `"gd2"`, 1) + `}`},
 		Negative: []string{ct("n1", "guardduty.amazonaws.com", "ListFindings", userBob, "")},
@@ -242,6 +243,7 @@ func accessDeniedBurst(cfg BuiltinConfig) Detection {
 	return Detection{
 		ID: "PAL-CT-002", Title: "Burst of AccessDenied errors from one principal", Severity: finding.Medium,
 		Attack: []string{"T1580", "T1526"}, Checklist: stepDetect,
+		Remediation: "Find out why the principal probes permissions it lacks: an outdated policy in a pipeline, or stolen credentials enumerating the account. If nobody owns the calls, revoke the principal's sessions and rotate its keys.",
 		Match: func(ev *event.Event) bool {
 			if !human(ev) {
 				return false
@@ -268,6 +270,7 @@ func rootUsage() Detection {
 	return Detection{
 		ID: "PAL-CT-003", Title: "Root user activity", Severity: finding.High,
 		Attack: []string{"T1078.004"}, Checklist: stepRoot,
+		Remediation: "Confirm with the root credential's keeper that the use was planned. If not, reset the root password, replace its MFA device, delete any root access key, and review what the root user changed.",
 		Match: func(ev *event.Event) bool {
 			return ev.User.Type == "Root" && human(ev) && ev.User.InvokedBy == ""
 		},
@@ -296,6 +299,7 @@ func cloudTrailTampering() Detection {
 	return Detection{
 		ID: "PAL-CT-004", Title: "CloudTrail logging stopped, deleted or reduced", Severity: finding.High,
 		Attack: []string{"T1562.008"}, Checklist: stepLogging,
+		Remediation: "Turn the trail back on (StartLogging), restore deleted trails and event selectors from IaC, and find what the principal did while logging was off (GuardDuty, S3 access logs, other trails).",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "cloudtrail.amazonaws.com") || !human(ev) {
 				return false
@@ -336,6 +340,7 @@ func guardDutyTampering() Detection {
 	return Detection{
 		ID: "PAL-CT-005", Title: "GuardDuty detector deleted, disabled or detached", Severity: finding.High,
 		Attack: []string{"T1562.001"}, Checklist: stepGuard,
+		Remediation: "Re-enable the detector and its member accounts from the delegated administrator, restore its settings from IaC, and review the principal's other activity.",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "guardduty.amazonaws.com") || !human(ev) {
 				return false
@@ -361,6 +366,7 @@ func configTampering() Detection {
 	return Detection{
 		ID: "PAL-CT-006", Title: "AWS Config recording stopped or rules deleted", Severity: finding.High,
 		Attack: []string{"T1562.001"}, Checklist: stepLogging,
+		Remediation: "Restart the configuration recorder, restore deleted rules and delivery channels from IaC, and review the principal's other activity.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "config.amazonaws.com") && human(ev) &&
 				is(ev, "StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteConfigRule", "DeleteDeliveryChannel", "DeleteConformancePack")
@@ -377,6 +383,7 @@ func flowLogDeletion() Detection {
 	return Detection{
 		ID: "PAL-CT-007", Title: "VPC flow logs deleted", Severity: finding.High,
 		Attack: []string{"T1562.008"}, Checklist: stepLogging,
+		Remediation: "Recreate the flow logs from IaC and review what the principal did in the VPC while they were missing.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ec2.amazonaws.com") && is(ev, "DeleteFlowLogs") && human(ev)
 		},
@@ -389,6 +396,7 @@ func dnsLogDeletion() Detection {
 	return Detection{
 		ID: "PAL-CT-008", Title: "Route 53 Resolver query logging removed", Severity: finding.Medium,
 		Attack: []string{"T1562.008"}, Checklist: stepLogging,
+		Remediation: "Re-associate the Resolver query logging configuration from IaC and review the principal's other activity.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "route53resolver.amazonaws.com") && human(ev) &&
 				is(ev, "DeleteResolverQueryLogConfig", "DisassociateResolverQueryLogConfig")
@@ -402,6 +410,7 @@ func organizationLeave() Detection {
 	return Detection{
 		ID: "PAL-CT-009", Title: "Account tried to leave the AWS Organization", Severity: finding.High,
 		Attack: []string{"T1666"}, Checklist: stepLogging,
+		Remediation: "Confirm with the Organization's owners that the account was meant to leave. If not, deny organizations:LeaveOrganization with an SCP and treat the principal as compromised.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "organizations.amazonaws.com") && is(ev, "LeaveOrganization") && human(ev)
 		},
@@ -414,6 +423,7 @@ func iamCreateUser() Detection {
 	return Detection{
 		ID: "PAL-CT-010", Title: "IAM user created", Severity: finding.Medium,
 		Attack: []string{"T1136.003"}, Checklist: stepIAM,
+		Remediation: "Confirm who needed the IAM user. Prefer SSO or roles; delete unexpected users with their keys, passwords and policies.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "iam.amazonaws.com") && is(ev, "CreateUser") && ok(ev) && notService(ev)
 		},
@@ -426,6 +436,7 @@ func iamCreateAccessKey() Detection {
 	return Detection{
 		ID: "PAL-CT-011", Title: "IAM access key created", Severity: finding.Medium,
 		Attack: []string{"T1098.001"}, Checklist: stepIAM,
+		Remediation: "Confirm the key was requested by its owner. Deactivate and delete unexpected keys; prefer roles, which need no long-lived keys.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "iam.amazonaws.com") && is(ev, "CreateAccessKey") && ok(ev) && notService(ev)
 		},
@@ -441,6 +452,7 @@ func iamLoginProfile() Detection {
 	return Detection{
 		ID: "PAL-CT-012", Title: "Console password set for an IAM user", Severity: finding.Medium,
 		Attack: []string{"T1098.001"}, Checklist: stepIAM,
+		Remediation: "Confirm the console password was requested. Delete unexpected login profiles and give people access through SSO.",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "iam.amazonaws.com") || !ok(ev) || !notService(ev) {
 				return false
@@ -467,6 +479,7 @@ func iamSelfPolicy() Detection {
 	return Detection{
 		ID: "PAL-CT-013", Title: "Principal granted itself a policy", Severity: finding.High,
 		Attack: []string{"T1098.003", "T1548"}, Checklist: stepIAM,
+		Remediation: "Detach the policy the principal granted itself, revoke its sessions, and review every action it took with the new permissions.",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "iam.amazonaws.com") || !ok(ev) || !human(ev) {
 				return false
@@ -498,6 +511,7 @@ func iamPolicyVersionDefault() Detection {
 	return Detection{
 		ID: "PAL-CT-014", Title: "IAM policy version created and set as default", Severity: finding.High,
 		Attack: []string{"T1098.003", "T1548"}, Checklist: stepIAM,
+		Remediation: "Set the previous policy version as default again, delete the new version, and review who can call iam:CreatePolicyVersion.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "iam.amazonaws.com") && is(ev, "CreatePolicyVersion") && ok(ev) && human(ev) &&
 				req(ev, "setAsDefault").Raw == "true"
@@ -511,6 +525,7 @@ func iamAdminPolicyAttached() Detection {
 	return Detection{
 		ID: "PAL-CT-015", Title: "Administrator policy attached", Severity: finding.High,
 		Attack: []string{"T1098.003"}, Checklist: stepIAM,
+		Remediation: "Detach the administrator policy unless a reviewed change asked for it, and review what the principal did with it.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "iam.amazonaws.com") && is(ev, "AttachUserPolicy", "AttachRolePolicy", "AttachGroupPolicy") && ok(ev) && human(ev) &&
 				strings.HasSuffix(req(ev, "policyArn").Str(), ":policy/AdministratorAccess")
@@ -524,6 +539,7 @@ func iamPassRoleToCompute() Detection {
 	return Detection{
 		ID: "PAL-CT-016", Title: "Role passed to new or changed compute (PassRole chain)", Severity: finding.Low,
 		Attack: []string{"T1548", "T1098.003"}, Checklist: stepIAM,
+		Remediation: "Check that the role passed to the new compute is the one the workload needs and that the caller was meant to pass it; narrow iam:PassRole to specific roles.",
 		Match: func(ev *event.Event) bool {
 			if !ok(ev) || !human(ev) {
 				return false
@@ -556,6 +572,7 @@ func iamTrustPolicyChanged() Detection {
 	return Detection{
 		ID: "PAL-CT-017", Title: "Role trust policy changed", Severity: finding.Medium,
 		Attack: []string{"T1098.003"}, Checklist: stepIAM,
+		Remediation: "Compare the new trust policy with the one in IaC; remove unknown principals or accounts and revoke sessions they opened.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "iam.amazonaws.com") && is(ev, "UpdateAssumeRolePolicy") && ok(ev) && human(ev)
 		},
@@ -576,6 +593,7 @@ func s3BucketMadePublic() Detection {
 	return Detection{
 		ID: "PAL-CT-018", Title: "S3 bucket policy or ACL made public", Severity: finding.High,
 		Attack: []string{"T1530", "T1537"}, Checklist: stepPublic,
+		Remediation: "Restore the bucket policy and ACL from IaC, turn on S3 Block Public Access, and check the bucket's access logs for reads while it was public.",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "s3.amazonaws.com") || !ok(ev) || !human(ev) {
 				return false
@@ -605,6 +623,7 @@ func s3PublicAccessBlockRemoved() Detection {
 	return Detection{
 		ID: "PAL-CT-019", Title: "S3 Block Public Access removed or weakened", Severity: finding.High,
 		Attack: []string{"T1562.007", "T1530"}, Checklist: stepPublic,
+		Remediation: "Turn S3 Block Public Access back on at the account and bucket level, and check which buckets became public meanwhile.",
 		Match: func(ev *event.Event) bool {
 			if !ok(ev) || !human(ev) || !(from(ev, "s3.amazonaws.com") || from(ev, "s3control.amazonaws.com")) {
 				return false
@@ -629,6 +648,7 @@ func securityGroupOpenToWorld() Detection {
 	return Detection{
 		ID: "PAL-CT-020", Title: "Security group opened to the internet (0.0.0.0/0 or ::/0)", Severity: finding.High,
 		Attack: []string{"T1562.007"}, Checklist: stepNetwork,
+		Remediation: "Remove the 0.0.0.0/0 or ::/0 rule unless the port serves the public; reach administration ports through SSM Session Manager or a VPN.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ec2.amazonaws.com") && is(ev, "AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules") && ok(ev) && human(ev) &&
 				anyLeaf(ev.Field("requestParameters"), worldCIDR)
@@ -645,6 +665,7 @@ func consoleLoginWithoutMFA() Detection {
 	return Detection{
 		ID: "PAL-CT-021", Title: "Console login without MFA", Severity: finding.Medium,
 		Attack: []string{"T1078.004"}, Checklist: stepMFA,
+		Remediation: "Require MFA for the user (or move the person to SSO) and confirm the sign-in was theirs; reset the password if not.",
 		Match: func(ev *event.Event) bool {
 			return is(ev, "ConsoleLogin") && ev.User.Type != "AssumedRole" && ev.User.Type != "SAMLUser" && ev.User.Type != "WebIdentityUser" &&
 				ev.Field("responseElements.ConsoleLogin").Str() == "Success" &&
@@ -665,6 +686,7 @@ func ec2PasswordData() Detection {
 	return Detection{
 		ID: "PAL-CT-022", Title: "EC2 Windows password data requested", Severity: finding.Medium,
 		Attack: []string{"T1552"}, Checklist: stepDetect,
+		Remediation: "Confirm the principal administers the Windows instance; otherwise rotate the instance's local administrator password and key pair.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ec2.amazonaws.com") && is(ev, "GetPasswordData") && human(ev)
 		},
@@ -677,6 +699,7 @@ func ec2UserDataRead() Detection {
 	return Detection{
 		ID: "PAL-CT-023", Title: "EC2 user data read for many instances", Severity: finding.Medium,
 		Attack: []string{"T1552.005", "T1580"}, Checklist: stepDetect,
+		Remediation: "User data often holds secrets: confirm the principal's purpose, and move any secret in user data to Secrets Manager or Parameter Store and rotate it.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ec2.amazonaws.com") && is(ev, "DescribeInstanceAttribute") && human(ev) &&
 				req(ev, "attribute").Str() == "userData"
@@ -695,6 +718,7 @@ func ec2UserDataModified() Detection {
 	return Detection{
 		ID: "PAL-CT-024", Title: "EC2 instance user data (startup script) changed", Severity: finding.High,
 		Attack: []string{"T1059.009", "T1098"}, Checklist: stepDetect,
+		Remediation: "Compare the new user data with the launch template in IaC, restore it, and check the instance for what the script ran at boot.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ec2.amazonaws.com") && is(ev, "ModifyInstanceAttribute") && ok(ev) && human(ev) &&
 				(req(ev, "userData").Kind != event.Missing || req(ev, "attribute").Str() == "userData")
@@ -708,6 +732,7 @@ func ec2UnusualInstanceType(cfg BuiltinConfig) Detection {
 	return Detection{
 		ID: "PAL-CT-025", Title: "Unusual (GPU or very large) EC2 instance type launched", Severity: finding.Medium,
 		Attack: []string{"T1578.002", "T1496"}, Checklist: stepDetect,
+		Remediation: "Confirm a team launched the instance type on purpose; terminate unexpected instances (cryptomining) and limit instance types with an SCP.",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "ec2.amazonaws.com") || !is(ev, "RunInstances") || !human(ev) {
 				return false
@@ -729,6 +754,7 @@ func ec2RemoteAccessKey() Detection {
 	return Detection{
 		ID: "PAL-CT-026", Title: "SSH key pushed through EC2 Instance Connect or serial console", Severity: finding.Medium,
 		Attack: []string{"T1021.004", "T1098.004"}, Checklist: stepDetect,
+		Remediation: "Confirm the principal was meant to open a shell on the instance; review the instance for changes and restrict ec2-instance-connect:SendSSHPublicKey.",
 		Match: func(ev *event.Event) bool {
 			return human(ev) && (is(ev, "SendSSHPublicKey", "SendSerialConsoleSSHPublicKey") ||
 				(from(ev, "ec2.amazonaws.com") && is(ev, "EnableSerialConsoleAccess")))
@@ -742,6 +768,7 @@ func ssmRemoteCommand() Detection {
 	return Detection{
 		ID: "PAL-CT-027", Title: "Command run or session opened on instances through SSM", Severity: finding.Low,
 		Attack: []string{"T1651"}, Checklist: stepDetect,
+		Remediation: "Review the commands and sessions in SSM history and restrict ssm:SendCommand and ssm:StartSession to the roles that need them.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ssm.amazonaws.com") && is(ev, "SendCommand", "StartSession", "ResumeSession") && ok(ev) && human(ev)
 		},
@@ -754,6 +781,7 @@ func ssmDecryptedParameters() Detection {
 	return Detection{
 		ID: "PAL-CT-028", Title: "Many SecureString parameters decrypted", Severity: finding.Medium,
 		Attack: []string{"T1552"}, Checklist: stepDetect,
+		Remediation: "Confirm the principal needs those parameters; rotate them if the reads were not expected and narrow ssm:GetParameter* and kms:Decrypt.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "ssm.amazonaws.com") && is(ev, "GetParameter", "GetParameters", "GetParametersByPath") && ok(ev) && human(ev) &&
 				req(ev, "withDecryption").Raw == "true"
@@ -772,6 +800,7 @@ func secretsBatchRetrieve() Detection {
 	return Detection{
 		ID: "PAL-CT-029", Title: "Secrets Manager batch secret retrieval", Severity: finding.Medium,
 		Attack: []string{"T1555.006"}, Checklist: stepDetect,
+		Remediation: "Confirm the principal needs the secrets it fetched in one batch; rotate them if not and narrow secretsmanager:BatchGetSecretValue.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "secretsmanager.amazonaws.com") && is(ev, "BatchGetSecretValue") && ok(ev) && human(ev)
 		},
@@ -784,6 +813,7 @@ func secretsMassRetrieve() Detection {
 	return Detection{
 		ID: "PAL-CT-030", Title: "Many distinct secrets retrieved by one principal", Severity: finding.Medium,
 		Attack: []string{"T1555.006"}, Checklist: stepDetect,
+		Remediation: "Confirm the principal needs every secret it read; rotate them if not and narrow secretsmanager:GetSecretValue to specific secrets.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "secretsmanager.amazonaws.com") && is(ev, "GetSecretValue") && ok(ev) && human(ev)
 		},
@@ -801,6 +831,7 @@ func resourceShared() Detection {
 	return Detection{
 		ID: "PAL-CT-031", Title: "AMI or snapshot shared with another account or made public", Severity: finding.High,
 		Attack: []string{"T1537"}, Checklist: stepDetect,
+		Remediation: "Remove the share or public permission unless it was planned, and check whether the other account copied the image or snapshot.",
 		Match: func(ev *event.Event) bool {
 			if !ok(ev) || !human(ev) {
 				return false
@@ -828,6 +859,7 @@ func lambdaPublicPermission() Detection {
 	return Detection{
 		ID: "PAL-CT-032", Title: "Lambda function made invocable by anyone", Severity: finding.High,
 		Attack: []string{"T1098", "T1546"}, Checklist: stepDetect,
+		Remediation: "Remove the permission that lets anyone invoke the function, or add a condition on the source account or ARN.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "lambda.amazonaws.com") && strings.HasPrefix(ev.Name, "AddPermission") && ok(ev) && human(ev) &&
 				req(ev, "principal").Str() == "*"
@@ -841,6 +873,7 @@ func lambdaCodeOrLayerChanged() Detection {
 	return Detection{
 		ID: "PAL-CT-033", Title: "Lambda code replaced or layer added by a person", Severity: finding.Medium,
 		Attack: []string{"T1525", "T1546"}, Checklist: stepIaC,
+		Remediation: "Compare the function's code and layers with what the pipeline deployed, redeploy from source, and route code changes through the pipeline role.",
 		Match: func(ev *event.Event) bool {
 			if !from(ev, "lambda.amazonaws.com") || !ok(ev) || !human(ev) || ev.User.Type == "AssumedRole" && ev.User.SessionIssuerUserName != "" && !strings.Contains(ev.User.SessionIssuerUserName, "AWSReservedSSO") {
 				return false
@@ -868,6 +901,7 @@ func rolesAnywhereTrustAnchor() Detection {
 	return Detection{
 		ID: "PAL-CT-034", Title: "IAM Roles Anywhere trust anchor created", Severity: finding.High,
 		Attack: []string{"T1098"}, Checklist: stepIAM,
+		Remediation: "Confirm the trust anchor's certificate authority is one the organization runs; delete unknown anchors and their profiles.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "rolesanywhere.amazonaws.com") && is(ev, "CreateTrustAnchor", "UpdateTrustAnchor") && ok(ev) && human(ev)
 		},
@@ -880,6 +914,7 @@ func stsFederationToken() Detection {
 	return Detection{
 		ID: "PAL-CT-035", Title: "Federation token minted by an IAM user", Severity: finding.Medium,
 		Attack: []string{"T1550.001", "T1098"}, Checklist: stepIAM,
+		Remediation: "Federation tokens outlive revoked keys: confirm the purpose, deactivate the IAM user's keys if not, and deny sts:GetFederationToken.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "sts.amazonaws.com") && is(ev, "GetFederationToken") && ok(ev) && ev.User.Type == "IAMUser"
 		},
@@ -892,6 +927,7 @@ func bedrockModelAccess() Detection {
 	return Detection{
 		ID: "PAL-CT-036", Title: "Bedrock model access enabled (possible LLMjacking)", Severity: finding.Medium,
 		Attack: []string{"T1496"}, Checklist: stepDetect,
+		Remediation: "Confirm a team asked for the model access; if not, revoke it, rotate the principal's credentials, and deny bedrock model access with an SCP.",
 		Match: func(ev *event.Event) bool {
 			return from(ev, "bedrock.amazonaws.com") && human(ev) &&
 				is(ev, "PutUseCaseForModelAccess", "CreateFoundationModelAgreement", "PutFoundationModelEntitlement")
@@ -924,6 +960,7 @@ func outsidePipeline(roles []string) Detection {
 	return Detection{
 		ID: "PAL-CT-037", Title: "Infrastructure changed outside the IaC pipeline role", Severity: finding.Medium,
 		Attack: []string{"T1578", "T1098"}, Checklist: stepIaC,
+		Remediation: "Find out why the change bypassed the pipeline; bring it into IaC or revert it, and limit write access to the pipeline roles.",
 		Match: func(ev *event.Event) bool {
 			if ev.Type != event.CloudTrail || !ok(ev) || !human(ev) || ev.EventType != "AwsApiCall" || ev.ReadOnly || readOnlyName(ev.Name) {
 				return false

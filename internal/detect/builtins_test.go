@@ -36,7 +36,7 @@ func TestBuiltinExamples(t *testing.T) {
 			t.Errorf("duplicate id %s", d.ID)
 		}
 		seen[d.ID] = true
-		if d.Title == "" || d.Checklist == "" || len(d.Attack) == 0 || len(d.Positive) == 0 || len(d.Negative) == 0 {
+		if d.Title == "" || d.Checklist == "" || d.Remediation == "" || len(d.Attack) == 0 || len(d.Positive) == 0 || len(d.Negative) == 0 {
 			t.Errorf("%s: metadata or examples missing", d.ID)
 		}
 		for i, ex := range d.Positive {

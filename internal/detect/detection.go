@@ -26,6 +26,9 @@ type Detection struct {
 	Severity  finding.Severity
 	Attack    []string
 	Checklist string
+	// Remediation tells the person triaging the alert what to check and
+	// how to contain it; it becomes the stored finding's remediation.
+	Remediation string
 	// Match reports whether one event is of interest.
 	Match func(ev *event.Event) bool
 	// Burst, when set, raises an alert only when enough matching events

@@ -60,6 +60,7 @@ type Stats struct {
 // ruleInfo is the engine's uniform view of a built-in or Sigma rule.
 type ruleInfo struct {
 	id, title, source, file, checklist string
+	remediation                        string
 	sev                                finding.Severity
 	attack                             []string
 	corr                               *sigma.Correlation
@@ -103,7 +104,7 @@ func NewEngine(cfg Config) *Engine {
 	}
 	e := &Engine{cfg: cfg, sigIx: map[*sigma.Rule]int{}, grouped: map[int][]sigma.Hit{}, touched: map[int]bool{}, dirty: map[int]bool{}}
 	for _, d := range cfg.Builtins {
-		ri := ruleInfo{id: d.ID, title: d.Title, source: "builtin", checklist: d.Checklist, sev: d.Severity, attack: d.Attack}
+		ri := ruleInfo{id: d.ID, title: d.Title, source: "builtin", checklist: d.Checklist, remediation: d.Remediation, sev: d.Severity, attack: d.Attack}
 		if d.Burst != nil {
 			ri.corr = d.Burst.correlation()
 		}
@@ -343,7 +344,7 @@ func (e *Engine) alert(ix int, seqs []int, group map[string]string, now time.Tim
 	a := Alert{
 		RuleID: ri.id, Title: ri.title, Severity: ri.sev, Source: ri.source, RuleFile: ri.file,
 		Principal: first.principal, Account: first.account, Region: first.region,
-		Group: group, Attack: ri.attack, Checklist: ri.checklist,
+		Group: group, Attack: ri.attack, Checklist: ri.checklist, Remediation: ri.remediation,
 		FirstSeen: first.at, LastSeen: first.at, EventTime: first.at, IngestTime: first.ingested, AlertTime: now,
 	}
 	if a.Attack == nil {

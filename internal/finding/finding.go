@@ -174,6 +174,12 @@ type Finding struct {
 	// known vulnerability can be tracked against an SLA.
 	Published *time.Time `json:"published,omitempty"`
 
+	// ObservedAt is when the activity a finding reports last happened (a
+	// detection's last event), nil for findings about state. The store
+	// reopens a fixed finding it sees again only when it was observed after
+	// the fix, so replaying old logs does not reopen a closed alert.
+	ObservedAt *time.Time `json:"observed_at,omitempty"`
+
 	// Status is the lifecycle state from the store; empty for a finding that was
 	// never stored (a --no-store run), which reports treat as open.
 	Status Status `json:"status,omitempty"`

@@ -164,6 +164,9 @@ func ParseCatalog(r io.Reader, name string) (*Catalog, error) {
 	return &c, nil
 }
 
+// alertID is the form of a detection alert's id (detect.Alert.StableID).
+var alertID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
 // resourcePattern makes "/" ordinary for path.Match, so that "*" matches
 // across the slashes of ARNs ("arn:aws:s3:::logs/*").
 func resourcePattern(p string) string { return strings.ReplaceAll(p, "/", "\x00") }
@@ -183,8 +186,13 @@ func (s *Service) ownsTarget(target string) bool {
 }
 
 // ownsResource reports whether a resource matches one of the service's
-// patterns.
+// patterns. A detection alert's resource is its principal with the alert's
+// id (32 hex digits) after "#": the id is left out, so the principal's
+// pattern claims the alert.
 func (s *Service) ownsResource(resource string) bool {
+	if i := strings.LastIndexByte(resource, '#'); i >= 0 && alertID.MatchString(resource[i+1:]) {
+		resource = resource[:i]
+	}
 	if resource == "" {
 		return false
 	}

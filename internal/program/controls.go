@@ -176,8 +176,9 @@ func Controls() []Control {
 
 		// ---- AWS 4: Detection ----
 		{ID: "aws-4-siem", Section: stepDetection, Stage: 4,
-			Step:   "Detect issues from logs and events: integrate into a SIEM for monitoring and alerting.",
-			Attest: true},
+			Step: "Detect issues from logs and events: integrate into a SIEM for monitoring and alerting. (palisade: `palisade detect` or `palisade events ingest` recorded a detection run within the last 7 days, and no detection alert stayed open, untriaged, for more than 3 days.)",
+			Findings: &FindingsEvidence{Scan: "detect", FromScanner: "detect", Category: finding.Detection,
+				PartialRuns: true, MaxAge: 7 * 24 * time.Hour, TriageWithin: DetectionTriageWindow}},
 		{ID: "aws-4-guardduty-alerts", Section: stepDetection, Stage: 4,
 			Step:   "Ensure you can receive a notification from a GuardDuty alert from any account in any region.",
 			Attest: true},

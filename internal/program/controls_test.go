@@ -7,6 +7,8 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/audit"
 	"github.com/palisade-sec/palisade/internal/deps"
+	"github.com/palisade-sec/palisade/internal/detect"
+	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/secrets"
 )
@@ -107,5 +109,12 @@ func TestEveryRuleCountsSomewhere(t *testing.T) {
 	templates, _ := ControlByID("appsec-secure-templates")
 	if f := templates.Findings; f == nil || f.FromScanner != "iac" || f.Category != "misconfiguration" {
 		t.Errorf("appsec-secure-templates does not count IaC findings: %+v", f)
+	}
+	// Detection alerts count through their category, from the runs of the
+	// scanner palisade detect and events ingest record.
+	siem, _ := ControlByID("aws-4-siem")
+	if f := siem.Findings; f == nil || f.Scan != detect.ScannerName || f.FromScanner != detect.ScannerName ||
+		f.Category != finding.Detection || !f.PartialRuns || f.TriageWithin == 0 {
+		t.Errorf("aws-4-siem does not count detection alerts: %+v", f)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite docs/roadmap.md")
 
-const roadmapDocIntro = `# The roadmap
+var roadmapDocIntro = `# The roadmap
 
 Generated from ` + "`internal/program`" + ` by ` + "`go test ./internal/program -update`" + `; do not edit.
 
@@ -23,7 +23,10 @@ evidence, so maturity is computed, never typed in:
   where the step says "regular" or "after every deployment"), and no open finding of the listed
   rules, or of the rules that reference the step and no other control lists. A scan that is missing,
   partial (stopped early, some regions, a diff) or too old gives "no evidence", never "met". An
-  accepted finding whose acceptance has expired counts as open.
+  accepted finding whose acceptance has expired counts as open. Detection runs (` + "`palisade detect`" + `,
+  ` + "`palisade events ingest`" + `) read only the logs they are given, so they are partial by nature and
+  count as runs; a detection alert fails its control only once it has stayed open (untriaged)
+  longer than the triage window of ` + fmt.Sprint(int(DetectionTriageWindow.Hours()/24)) + ` days.
 - **repository**: the files of the repository given with ` + "`--repo`" + ` (pre-commit hooks, CI
   configuration, Dependabot or Renovate, Terraform or CloudFormation). A malformed file is reported
   with its name and line.
@@ -79,6 +82,9 @@ func evidenceDoc(c Control) string {
 	}
 	f := c.Findings
 	s := "`" + f.Scan + "` scan"
+	if f.PartialRuns {
+		s = "`" + f.Scan + "` run (partial runs count)"
+	}
 	if f.TargetPrefix != "" {
 		s += " of `" + f.TargetPrefix + "…`"
 	}
@@ -92,6 +98,9 @@ func evidenceDoc(c Control) string {
 		s += "; open findings that reference the step (rules listed elsewhere excepted)"
 	case f.Category != "":
 		s += "; open " + string(f.Category) + " findings"
+	}
+	if f.TriageWithin > 0 {
+		s += fmt.Sprintf(" untriaged for more than %d days", int(f.TriageWithin.Hours()/24))
 	}
 	if f.MinSeverity > 0 {
 		s += fmt.Sprintf(" (%s and above)", f.MinSeverity)

@@ -45,6 +45,10 @@ type Metrics struct {
 	// (the next scan of their target reopens them).
 	AcceptExpired int `json:"accepted_expired"`
 	FalsePositive int `json:"false_positive"`
+	// DetectionsUntriaged counts open detection alerts first seen more
+	// than DetectionTriageWindow ago: alerts nobody has looked at in time
+	// (the time-to-triage target of the aws-4-siem control).
+	DetectionsUntriaged int `json:"detections_untriaged"`
 	// Weeks is the trend: findings first seen and fixed per week, over the
 	// whole weeks that cover the window (13 for 90 days), newest last.
 	Weeks []Week `json:"weeks"`
@@ -106,6 +110,9 @@ func Compute(all []store.Record, scans []store.Scan, now time.Time, window time.
 			}
 			if limit, ok := sla[r.Severity]; ok && age > limit {
 				m.OverSLA[sev]++
+			}
+			if r.Category == finding.Detection && age > DetectionTriageWindow {
+				m.DetectionsUntriaged++
 			}
 		case finding.StatusFixed:
 			if r.FixedAt != nil && !r.FixedAt.Before(from) && !r.FixedAt.After(now) {

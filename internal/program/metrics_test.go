@@ -85,3 +85,39 @@ func TestComputeMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeDetectionMetrics counts detection alerts by how long they have
+// waited for triage.
+func TestComputeDetectionMetrics(t *testing.T) {
+	day := 24 * time.Hour
+	alert := func(age time.Duration, status finding.Status) store.Record {
+		r := rec("aws-detections", "arn:aws:iam::1:user/bob#0", "PAL-CT-003", finding.High)
+		r.Category, r.Status, r.FirstSeen = finding.Detection, status, now.Add(-age)
+		return r
+	}
+	posture := rec("aws:1", "arn:aws:iam::1:root", "AWS-IAM-001", finding.High)
+	posture.Category, posture.FirstSeen = finding.Posture, now.Add(-10*day)
+	all := []store.Record{
+		alert(time.Hour, finding.StatusOpen),             // within the window
+		alert(5*day, finding.StatusOpen),                 // untriaged
+		alert(10*day, finding.StatusFalsePositive),       // triaged
+		alert(10*day, finding.StatusFixed),               // triaged
+		alert(DetectionTriageWindow, finding.StatusOpen), // exactly at the window: not yet late
+		posture,
+	}
+	scans := []store.Scan{{Target: "aws-detections", Scanners: map[string]string{"detect": "1"}, FinishedAt: now.Add(-day), Status: store.ScanPartial}}
+	m := Compute(all, scans, now, 90*day, nil)
+	for _, c := range []struct {
+		what      string
+		got, want int
+	}{
+		{"open detection alerts", m.OpenByCategory["detection"], 3},
+		{"untriaged past the window", m.DetectionsUntriaged, 1},
+		{"false positives", m.FalsePositive, 1},
+		{"detection runs", m.ScansByScanner["detect"], 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.what, c.got, c.want)
+		}
+	}
+}

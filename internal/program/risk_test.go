@@ -144,6 +144,7 @@ func TestParseCatalogErrors(t *testing.T) {
 func TestServiceMatching(t *testing.T) {
 	c := mustCatalog(t, catalogYAML)
 	orders, website := &c.Services[0], &c.Services[1]
+	bot := &Service{Name: "bot", Resources: []string{"arn:aws:iam::1:user/deploy-bot"}}
 	for _, tc := range []struct {
 		s        *Service
 		target   string
@@ -157,6 +158,12 @@ func TestServiceMatching(t *testing.T) {
 		{orders, "x", "arn:aws:rds:eu-west-1:123:db:payments", false},
 		{orders, "x", "arn:aws:elasticloadbalancing:us-east-1:123:loadbalancer/app/orders/abc", true},
 		{orders, "x", "", false},
+		// A detection alert's resource is its principal with the alert id
+		// as a fragment: the principal's pattern claims it.
+		{bot, "aws-detections", "arn:aws:iam::1:user/deploy-bot#9f2c0d1e9f2c0d1e9f2c0d1e9f2c0d1e", true},
+		{bot, "aws-detections", "arn:aws:iam::1:user/deploy-bot-2#9f2c0d1e9f2c0d1e9f2c0d1e9f2c0d1e", false},
+		{bot, "x", "arn:aws:iam::1:user/deploy-bot#not-an-alert-id", false},
+		{bot, "x", "arn:aws:iam::1:user/deploy-bot", true},
 	} {
 		if got := tc.s.ownsTarget(tc.target) || tc.s.ownsResource(tc.resource); got != tc.want {
 			t.Errorf("%s owns (%q, %q) = %v, want %v", tc.s.Name, tc.target, tc.resource, got, tc.want)

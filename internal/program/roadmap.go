@@ -32,6 +32,12 @@ const (
 	NoEvidence State = "no_evidence"
 )
 
+// DetectionTriageWindow is how long a detection alert may stay open before
+// it counts as untriaged: long enough to cover a weekend for a team without
+// round-the-clock on-call, short enough that an intrusion is looked at
+// while its credentials and logs are still fresh.
+const DetectionTriageWindow = 3 * 24 * time.Hour
+
 // DefaultMaxAge is how recent a scan must be to count as evidence: the
 // checklist asks for regular scanning, and a month-old audit says little
 // about today's accounts.
@@ -61,8 +67,17 @@ type Control struct {
 // FindingsEvidence judges a control by recorded scans and open findings.
 type FindingsEvidence struct {
 	// Scan is the scanner that must have run within the maximum age (a
-	// name in store.Scan.Scanners: "secrets", "deps", "iac", "aws", "drift").
+	// name in store.Scan.Scanners: "secrets", "deps", "iac", "aws", "drift",
+	// "detect").
 	Scan string
+	// PartialRuns lets a partial scan count as a run, for scanners whose
+	// runs are partial by nature: a detection run reads the logs it is
+	// given, never a whole account, and never marks an alert fixed.
+	PartialRuns bool
+	// TriageWithin, when set, lets an open finding first seen less than
+	// this long ago stand without failing the control: the time allowed to
+	// triage a detection alert (DetectionTriageWindow).
+	TriageWithin time.Duration
 	// TargetPrefix limits the scans and findings to targets that start with
 	// it ("aws-org:" for an Organization-wide audit); empty means any.
 	TargetPrefix string
@@ -174,7 +189,7 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 		if _, ok := s.Scanners[fe.Scan]; !ok || !strings.HasPrefix(s.Target, fe.TargetPrefix) {
 			continue
 		}
-		if s.Status != store.ScanCompleted {
+		if s.Status != store.ScanCompleted && !fe.PartialRuns {
 			if partial == nil || s.FinishedAt.After(partial.FinishedAt) {
 				partial = s
 			}
@@ -188,10 +203,14 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 	if fe.TargetPrefix != "" {
 		what += " on target " + fe.TargetPrefix + "*"
 	}
+	complete := "complete "
+	if fe.PartialRuns {
+		complete = ""
+	}
 	// Open findings prove a step is not done whatever the scan covered;
 	// their absence proves it done only after a complete, recent scan.
 	if last == nil && partial == nil {
-		return Result{State: NoEvidence, Detail: "no complete " + what + " recorded"}
+		return Result{State: NoEvidence, Detail: "no " + complete + what + " recorded"}
 	}
 	if last != nil && ev.Now.Sub(last.FinishedAt) > maxAge {
 		last = nil
@@ -200,7 +219,7 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 		partial = nil
 	}
 	if last == nil && partial == nil {
-		return Result{State: NoEvidence, Detail: fmt.Sprintf("no complete %s in the last %s", what, days(maxAge))}
+		return Result{State: NoEvidence, Detail: fmt.Sprintf("no %s%s in the last %s", complete, what, days(maxAge))}
 	}
 	rules := map[string]bool{}
 	for _, r := range fe.Rules {
@@ -208,7 +227,7 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 	}
 	counts := map[string]int{}
 	worst := finding.Info
-	n := 0
+	n, pending := 0, 0
 	if len(fe.Rules) > 0 || fe.Checklist != "" || fe.Category != "" {
 		for _, rec := range open {
 			if !IsOpen(rec, ev.Now) {
@@ -220,6 +239,10 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 			byStep := fe.Checklist != "" && !listed[rec.RuleID] && servesStep(rec.Finding, fe.Checklist)
 			byCategory := fe.Category != "" && rec.Category == fe.Category
 			if !rules[rec.RuleID] && !byStep && !byCategory {
+				continue
+			}
+			if fe.TriageWithin > 0 && ev.Now.Sub(rec.FirstSeen) <= fe.TriageWithin {
+				pending++
 				continue
 			}
 			n++
@@ -235,7 +258,13 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 		if len(fe.Rules) == 0 && fe.Checklist == "" && fe.Category == "" {
 			return Result{State: Met, Detail: seen}
 		}
+		if fe.TriageWithin > 0 {
+			return Result{State: Met, Detail: fmt.Sprintf("%s; no open finding older than %s (%d newer, within the triage window)", seen, days(fe.TriageWithin), pending)}
+		}
 		return Result{State: Met, Detail: seen + "; no open finding"}
+	}
+	if fe.TriageWithin > 0 {
+		return Result{State: NotMet, Findings: n, Detail: fmt.Sprintf("%d finding(s) open for more than %s without triage, worst %s: %s", n, days(fe.TriageWithin), worst, ruleCounts(counts))}
 	}
 	return Result{State: NotMet, Findings: n, Detail: fmt.Sprintf("%d open finding(s), worst %s: %s", n, worst, ruleCounts(counts))}
 }

@@ -27,8 +27,16 @@ func open(target, scanner, rule string, sev finding.Severity, step string) store
 	return r
 }
 
+// alertRec is a stored detection alert first seen age ago.
+func alertRec(sev finding.Severity, age time.Duration, status finding.Status) store.Record {
+	r := open("aws-detections", "detect", "PAL-CT-003", sev, "")
+	r.Category, r.Status, r.FirstSeen = finding.Detection, status, now.Add(-age)
+	return r
+}
+
 func TestEvaluateFindings(t *testing.T) {
 	day := 24 * time.Hour
+	siem, _ := ControlByID("aws-4-siem")
 	ruleControl := Control{ID: "c", Findings: live("AWS-ACCT-001", "AWS-ACCT-002")}
 	stepControl := Control{ID: "s", Findings: liveStep(stepVisibility)}
 	for _, tc := range []struct {
@@ -110,6 +118,36 @@ func TestEvaluateFindings(t *testing.T) {
 		{"control's own maximum age", Control{ID: "w", Findings: &FindingsEvidence{Scan: "aws", MaxAge: 7 * day}},
 			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", 8*day, store.ScanCompleted)}},
 			NoEvidence, "no complete aws scan in the last 7 days"},
+
+		// Detection runs are partial scans; alerts get a triage window.
+		{"no detection run", siem, Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
+			NoEvidence, "no detect scan recorded"},
+		{"detection run too old", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", 8*day, store.ScanPartial)}},
+			NoEvidence, "no detect scan in the last 7 days"},
+		{"recent detection run, no alert", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)}},
+			Met, "detect scan 2026-11-26 on aws-detections; no open finding older than 3 days (0 newer"},
+		{"new alerts within the triage window", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+			Open: []store.Record{alertRec(finding.High, 2*day, finding.StatusOpen), alertRec(finding.Low, time.Hour, finding.StatusOpen)}},
+			Met, "(2 newer, within the triage window)"},
+		{"alerts left untriaged past the window", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+			Open: []store.Record{alertRec(finding.High, 4*day, finding.StatusOpen), alertRec(finding.Critical, 10*day, finding.StatusOpen),
+				alertRec(finding.Low, time.Hour, finding.StatusOpen)}},
+			NotMet, "2 finding(s) open for more than 3 days without triage, worst critical: PAL-CT-003 ×2"},
+		{"old alerts triaged do not count", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+			Open: []store.Record{alertRec(finding.High, 30*day, finding.StatusFalsePositive), alertRec(finding.High, 30*day, finding.StatusFixed),
+				alertRec(finding.High, 30*day, finding.StatusAccepted)}},
+			Met, "no open finding older than 3 days"},
+		{"an expired acceptance of an alert counts as untriaged", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+			Open: []store.Record{func() store.Record {
+				r := alertRec(finding.Medium, 30*day, finding.StatusAccepted)
+				exp := now.Add(-time.Hour)
+				r.StatusExpires = &exp
+				return r
+			}()}},
+			NotMet, "1 finding(s) open for more than 3 days"},
+		{"posture findings do not count as alerts", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+			Open: []store.Record{open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")}},
+			Met, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.ev.Now = now

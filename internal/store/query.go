@@ -52,6 +52,7 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	r.SecretHash, r.Verification = e.SecretHash, e.Verification
 	r.Package, r.VulnerabilityID = e.Package, e.VulnerabilityID
 	r.Aliases, r.FixedVersions, r.Published = e.Aliases, e.FixedVersions, e.Published
+	r.ObservedAt = e.ObservedAt
 	r.StatusExpires, r.FixedAt = timePtr(expires), timePtr(fixedAt)
 	r.FirstSeen, r.LastSeen = firstSeen.Time.UTC(), lastSee.Time.UTC()
 	return r, nil

@@ -31,6 +31,7 @@ type extra struct {
 	Aliases         []string            `json:"aliases,omitempty"`
 	FixedVersions   []string            `json:"fixed_versions,omitempty"`
 	Published       *time.Time          `json:"published,omitempty"`
+	ObservedAt      *time.Time          `json:"observed_at,omitempty"`
 }
 
 // stored is the lifecycle state of a finding already in the store, read
@@ -51,11 +52,14 @@ type stored struct {
 //
 //   - a new fingerprint is inserted as open;
 //   - a finding seen again has its fields and last_seen updated; a fixed one
-//     is reopened, an accepted one whose expiry has passed becomes open, and
-//     other accepted or false_positive findings keep their status;
-//   - when the scan is completed, open findings of the target from one of the
-//     scan's scanners that were not seen, and whose path is not among the
-//     skipped paths, become fixed.
+//     is reopened (unless it carries an ObservedAt no later than its fix: a
+//     replay of activity from before the fix, such as old logs read again),
+//     an accepted one whose expiry has passed becomes open, and other
+//     accepted or false_positive findings keep their status;
+//   - only when the scan is completed (never for a partial one), open
+//     findings of the target from one of the scan's scanners that were not
+//     seen, and whose path is not among the skipped paths, become fixed.
+//     A partial scan is an upsert: it adds and refreshes, and never fixes.
 //
 // Every status change writes a finding_events row. Findings with the same
 // fingerprint collapse into one (the first wins). The scan's FinishedAt is
@@ -136,7 +140,7 @@ func (s *sqlStore) RecordScan(ctx context.Context, scan Scan, findings []finding
 		next := *old
 		reason := ""
 		switch {
-		case old.status == finding.StatusFixed:
+		case old.status == finding.StatusFixed && !observedBeforeFix(&f, old):
 			next.status, reason = finding.StatusOpen, reasonReopened
 		case old.status == finding.StatusAccepted && old.expires.Valid && !old.expires.Time.After(at):
 			next.status, reason = finding.StatusOpen, reasonExpired
@@ -187,6 +191,12 @@ func (s *sqlStore) RecordScan(ctx context.Context, scan Scan, findings []finding
 	return res, nil
 }
 
+// observedBeforeFix reports whether f shows activity that happened no later
+// than old was fixed: seeing it again is a replay, not a recurrence.
+func observedBeforeFix(f *finding.Finding, old *stored) bool {
+	return f.ObservedAt != nil && old.fixedAt.Valid && !f.ObservedAt.After(old.fixedAt.Time)
+}
+
 // validateScan checks the fields RecordScan relies on.
 func validateScan(scan Scan) error {
 	if scan.Target == "" {
@@ -231,6 +241,7 @@ func extraJSON(f *finding.Finding) (string, error) {
 		Aliases:         f.Aliases,
 		FixedVersions:   f.FixedVersions,
 		Published:       f.Published,
+		ObservedAt:      f.ObservedAt,
 	})
 	if err != nil {
 		return "", fmt.Errorf("encode finding details: %w", err)

@@ -300,3 +300,91 @@ func TestFailedRecordScanLeavesStoreUnchanged(t *testing.T) {
 		}
 	})
 }
+
+// alert builds a detection finding of the "detect" scanner whose activity
+// was last observed at observed hours.
+func alert(rule, resource string, observed int) finding.Finding {
+	o := at(observed)
+	f := finding.Finding{
+		RuleID: rule, Scanner: "detect", Category: finding.Detection, Severity: finding.High,
+		Title: rule + " by bob", Message: "3 events", Resource: resource, ObservedAt: &o,
+	}
+	finding.SetFingerprint(&f)
+	return f
+}
+
+// TestDetectionRunsUpsertAndNeverFix records detection findings as partial
+// runs: a run that does not see an alert leaves it alone, a replay adds no
+// duplicate, triage survives later sightings, and a fixed alert reopens
+// only on activity after the fix.
+func TestDetectionRunsUpsertAndNeverFix(t *testing.T) {
+	const fixedAt = 5 // hours: when a case marks the alert fixed
+	tests := []struct {
+		name string
+		// triage is the status set by hand after the first run ("" for none).
+		triage finding.Status
+		// again is the hour the second run last observed the alert; -1: the
+		// second run does not see it; -2: it sees it with no ObservedAt.
+		again      int
+		wantStatus finding.Status
+		wantResult store.Result
+	}{
+		{"a run that does not see an alert leaves it open", "", -1, finding.StatusOpen, store.Result{}},
+		{"a replay of the same alert adds no duplicate", "", 0, finding.StatusOpen, store.Result{Unchanged: 1}},
+		{"more activity of the same alert stays one finding", "", 2, finding.StatusOpen, store.Result{Unchanged: 1}},
+		{"false positive stays so when seen again", finding.StatusFalsePositive, 0, finding.StatusFalsePositive, store.Result{Unchanged: 1}},
+		{"false positive stays so on later activity", finding.StatusFalsePositive, 9, finding.StatusFalsePositive, store.Result{Unchanged: 1}},
+		{"accepted stays so when seen again", finding.StatusAccepted, 0, finding.StatusAccepted, store.Result{Unchanged: 1}},
+		{"fixed stays fixed when old activity is replayed", finding.StatusFixed, 0, finding.StatusFixed, store.Result{Unchanged: 1}},
+		{"fixed stays fixed for activity up to the fix", finding.StatusFixed, fixedAt, finding.StatusFixed, store.Result{Unchanged: 1}},
+		{"fixed reopens on activity after the fix", finding.StatusFixed, fixedAt + 1, finding.StatusOpen, store.Result{Reopened: 1}},
+		{"fixed reopens when seen without an observed time", finding.StatusFixed, -2, finding.StatusOpen, store.Result{Reopened: 1}},
+		{"fixed stays fixed when not seen", finding.StatusFixed, -1, finding.StatusFixed, store.Result{}},
+	}
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		for i, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				target := "aws-detections-" + strconv.Itoa(i)
+				a := alert("PAL-CT-003", "arn:aws:iam::111122223333:root#"+strconv.Itoa(i), 0)
+				other := alert("PAL-CT-004", "arn:aws:iam::111122223333:user/eve#"+strconv.Itoa(i), 0)
+				record(t, s, scan(target, store.ScanPartial, 1, "detect"), a)
+				if tt.triage != "" {
+					tr := store.Triage{ID: a.Fingerprint, Status: tt.triage, Reason: "reviewed", Actor: "alice", At: at(fixedAt)}
+					if tt.triage == finding.StatusAccepted {
+						exp := at(24 * 365)
+						tr.Expires = &exp
+					}
+					if _, err := s.Triage(ctx, tr); err != nil {
+						t.Fatalf("Triage: %v", err)
+					}
+				}
+				var second []finding.Finding
+				switch {
+				case tt.again == -2:
+					seen := a
+					seen.ObservedAt = nil
+					second = append(second, seen)
+				case tt.again >= 0:
+					second = append(second, alert("PAL-CT-003", a.Resource, tt.again))
+				}
+				res := record(t, s, scan(target, store.ScanPartial, 10, "detect"), append(second, other)...)
+				want := tt.wantResult
+				want.New = 1 // other
+				if counts(res) != want {
+					t.Errorf("second run = %+v, want %+v", counts(res), want)
+				}
+				recs, err := s.Findings(ctx, store.Filter{Target: target, RuleID: a.RuleID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(recs) != 1 || recs[0].Status != tt.wantStatus {
+					t.Fatalf("findings of the alert = %+v, want one %s", recs, tt.wantStatus)
+				}
+				if tt.again >= 0 && (recs[0].ObservedAt == nil || !recs[0].ObservedAt.Equal(at(tt.again))) {
+					t.Errorf("observed at %v, want %s", recs[0].ObservedAt, at(tt.again))
+				}
+			})
+		}
+	})
+}

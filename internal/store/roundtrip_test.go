@@ -16,6 +16,7 @@ import (
 // silently dropped by the store.
 func TestEveryFindingFieldRoundTrips(t *testing.T) {
 	published := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	observed := time.Date(2024, 8, 1, 13, 35, 7, 0, time.UTC)
 	in := finding.Finding{
 		RuleID: "GO-2024-0001", Scanner: "deps", Category: finding.Vulnerability, Severity: finding.High,
 		Title: "t", Message: "m", Resource: "pkg:golang/example.com/m@v1.0.0", Evidence: "e", Remediation: "r",
@@ -24,7 +25,7 @@ func TestEveryFindingFieldRoundTrips(t *testing.T) {
 		SecretHash: "0123456789abcdef0123456789abcdef", Verification: "unknown",
 		Package:         &finding.Package{Name: "example.com/m", Version: "v1.0.0", Ecosystem: "Go", PURL: "pkg:golang/example.com/m@v1.0.0"},
 		VulnerabilityID: "GO-2024-0001", Aliases: []string{"CVE-2024-1"}, FixedVersions: []string{"v1.0.1"},
-		Published: &published,
+		Published: &published, ObservedAt: &observed,
 	}
 	// Fail when a field is added to Finding and not set above.
 	v := reflect.ValueOf(in)
@@ -50,6 +51,10 @@ func TestEveryFindingFieldRoundTrips(t *testing.T) {
 		if got.Published != nil {
 			p := got.Published.UTC()
 			got.Published = &p
+		}
+		if got.ObservedAt != nil {
+			o := got.ObservedAt.UTC()
+			got.ObservedAt = &o
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("round trip changed the finding:\n got %+v\nwant %+v", got, want)

@@ -28,8 +28,9 @@ var (
 const (
 	// ScanCompleted: every scanner covered the whole target.
 	ScanCompleted = "completed"
-	// ScanPartial: only part of the target was covered (a --diff-base run, or
-	// a scanner that stopped early); vanished findings are not marked fixed.
+	// ScanPartial: only part of the target was covered (a --diff-base run, a
+	// scanner that stopped early, a detection run that read some logs): the
+	// run adds and refreshes findings and never marks vanished ones fixed.
 	ScanPartial = "partial"
 )
 
