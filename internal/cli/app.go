@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -155,15 +156,21 @@ type globalFlags struct {
 	db string
 }
 
-// dsn resolves the database: --db, then $PALISADE_DB, then palisade.db.
+// dsn resolves the database: --db, then $PALISADE_DB, then palisade.db. A
+// relative SQLite path is taken from the app's working folder, which tests
+// set, rather than the process's.
 func (g *globalFlags) dsn(a *App) string {
-	if g.db != "" {
-		return g.db
-	}
+	d := "palisade.db"
 	if v := a.Getenv("PALISADE_DB"); v != "" {
-		return v
+		d = v
 	}
-	return "palisade.db"
+	if g.db != "" {
+		d = g.db
+	}
+	if strings.Contains(d, "://") || strings.HasPrefix(d, "file:") || filepath.IsAbs(d) || a.Dir == "" {
+		return d
+	}
+	return filepath.Join(a.Dir, d)
 }
 
 // openStore opens and migrates the store.
