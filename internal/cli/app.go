@@ -147,6 +147,8 @@ func newRootCmd(a *App) *cobra.Command {
 		newMetricsCmd(a, g),
 		newServeCmd(a, g),
 		newUserCmd(a, g),
+		newJobsCmd(a, g),
+		newWorkerCmd(a, g),
 	)
 	return root
 }

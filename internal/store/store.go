@@ -169,6 +169,20 @@ type Store interface {
 	// Audit appends to the audit log; AuditLog lists it, newest first.
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
+	// EnqueueJob adds a job to the work queue.
+	EnqueueJob(ctx context.Context, j Job) (Job, error)
+	// ClaimJob leases the next due job (or one whose lease ran out) to a
+	// worker, exclusively; ErrNotFound when none is due.
+	ClaimJob(ctx context.Context, worker string, now time.Time, lease time.Duration) (Job, error)
+	// ExtendLease and FinishJob work only while the worker holds the job
+	// (ErrConflict otherwise).
+	ExtendLease(ctx context.Context, id int64, worker string, until time.Time) error
+	FinishJob(ctx context.Context, id int64, worker string, r JobResult) error
+	// CancelJob stops a queued or running job (ErrConflict once it ended).
+	CancelJob(ctx context.Context, id int64, now time.Time) error
+	// JobByID returns a job; Jobs lists them, newest first.
+	JobByID(ctx context.Context, id int64) (Job, error)
+	Jobs(ctx context.Context, statuses []JobStatus, limit int) ([]Job, error)
 	// Close releases the database.
 	Close() error
 }
