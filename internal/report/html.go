@@ -215,6 +215,7 @@ func htmlHeadline(findings []finding.Finding) string {
 }
 
 // writeHTMLScan writes what ran: target, status, tool, scanners and times.
+// Scanners and times unknown (a list of stored findings) are left out.
 func writeHTMLScan(d *htmlDoc, s *Scan) {
 	d.raw("<section id=\"scan\">\n<h2>Scan</h2>\n<dl class=\"meta\">\n")
 	d.raw("<dt>Target</dt><dd>")
@@ -230,20 +231,22 @@ func writeHTMLScan(d *htmlDoc, s *Scan) {
 		d.raw("<dt>Scan id</dt><dd>").text(strconv.FormatInt(s.ID, 10)).raw("</dd>\n")
 	}
 	d.raw("<dt>Tool</dt><dd>").text(strings.TrimSpace(s.Tool.Name + " " + s.Tool.Version)).raw("</dd>\n")
-	d.raw("<dt>Scanners</dt><dd>")
-	if len(s.Scanners) == 0 {
-		d.raw("-")
-	} else {
-		d.text(strings.Join(s.Scanners, ", "))
+	if len(s.Scanners) > 0 {
+		d.raw("<dt>Scanners</dt><dd>").text(strings.Join(s.Scanners, ", ")).raw("</dd>\n")
 	}
-	d.raw("</dd>\n<dt>Started</dt><dd>")
-	htmlTime(d, s.StartedAt)
-	d.raw("</dd>\n<dt>Finished</dt><dd>")
-	htmlTime(d, s.FinishedAt)
-	if !s.StartedAt.IsZero() && !s.FinishedAt.IsZero() && !s.FinishedAt.Before(s.StartedAt) {
-		d.raw(` <span class="muted">(`).text(s.FinishedAt.Sub(s.StartedAt).String()).raw(")</span>")
+	if !s.StartedAt.IsZero() {
+		d.raw("<dt>Started</dt><dd>")
+		htmlTime(d, s.StartedAt)
+		d.raw("</dd>\n")
 	}
-	d.raw("</dd>\n")
+	if !s.FinishedAt.IsZero() {
+		d.raw("<dt>Finished</dt><dd>")
+		htmlTime(d, s.FinishedAt)
+		if !s.StartedAt.IsZero() && !s.FinishedAt.Before(s.StartedAt) {
+			d.raw(` <span class="muted">(`).text(s.FinishedAt.Sub(s.StartedAt).String()).raw(")</span>")
+		}
+		d.raw("</dd>\n")
+	}
 	if s.DiffBase != "" {
 		d.raw("<dt>Diff base</dt><dd><code>").text(s.DiffBase).raw("</code></dd>\n")
 	}
@@ -267,12 +270,8 @@ func htmlStatus(d *htmlDoc, status string) {
 	d.raw(`">`).text(status).raw("</span>")
 }
 
-// htmlTime writes t in UTC as RFC 3339, or "unknown" for the zero time.
+// htmlTime writes t in UTC as RFC 3339.
 func htmlTime(d *htmlDoc, t time.Time) {
-	if t.IsZero() {
-		d.raw("unknown")
-		return
-	}
 	v := t.UTC().Format(time.RFC3339Nano)
 	d.raw(`<time datetime="`).text(v).raw(`">`).text(v).raw("</time>")
 }
