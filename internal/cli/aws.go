@@ -232,7 +232,7 @@ func runAWSAudit(ctx context.Context, a *App, g *globalFlags, f *awsFlags) error
 			return fmt.Errorf("record audit: %w", err)
 		}
 		rep.Scan.ID = rec.ScanID
-		if err := applyStatuses(ctx, s, target, rep.Findings); err != nil {
+		if err := applyStatuses(ctx, s, target, rep); err != nil {
 			return err
 		}
 	}

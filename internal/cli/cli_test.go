@@ -185,7 +185,7 @@ func TestPlantedSecretNeverInClear(t *testing.T) {
 	}
 	r := palisade(t, dir, env, "scan", "--write-baseline", ".palisade-baseline")
 	outputs = append(outputs, r.stdout, r.stderr)
-	for _, args := range [][]string{{"findings", "list", "--status", "all"}, {"findings", "list", "--format", "json"}} {
+	for _, args := range [][]string{{"findings", "list", "--status", "all"}, {"findings", "list", "--format", "json"}, {"findings", "list", "--format", "html"}} {
 		r := palisade(t, dir, env, args...)
 		outputs = append(outputs, r.stdout, r.stderr)
 	}

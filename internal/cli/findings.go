@@ -23,7 +23,7 @@ func newFindingsCmd(a *App, g *globalFlags) *cobra.Command {
 }
 
 func newFindingsListCmd(a *App, g *globalFlags) *cobra.Command {
-	var status, severity, category, target, rule, format string
+	var status, severity, category, target, rule, format, output string
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -67,13 +67,14 @@ func newFindingsListCmd(a *App, g *globalFlags) *cobra.Command {
 				return err
 			}
 			if format == "table" {
-				return writeRecordTable(a, recs)
+				return writeAtomically(a, output, func(w ioWriter) error { return writeRecordTable(w, recs) })
 			}
 			rep := &report.Report{Version: report.Version, Scan: report.Scan{Target: target, Tool: report.Tool{Name: "palisade", Version: Version}, Status: "stored"}}
-			for _, r := range recs {
-				rep.Findings = append(rep.Findings, r.Finding)
+			for i := range recs {
+				rep.Findings = append(rep.Findings, recs[i].Finding)
+				addTriage(rep, &recs[i])
 			}
-			return report.Write(format, a.Stdout, rep, report.Options{})
+			return writeAtomically(a, output, func(w ioWriter) error { return report.Write(format, w, rep, report.Options{}) })
 		},
 	}
 	fl := cmd.Flags()
@@ -83,16 +84,17 @@ func newFindingsListCmd(a *App, g *globalFlags) *cobra.Command {
 	fl.StringVar(&target, "target", "", "only this target")
 	fl.StringVar(&rule, "rule", "", "only this rule id")
 	fl.StringVar(&format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&output, "output", "o", "", "write the list to FILE instead of standard output")
 	fl.IntVar(&limit, "limit", 0, "at most this many findings (0: all)")
 	return cmd
 }
 
-func writeRecordTable(a *App, recs []store.Record) error {
+func writeRecordTable(w ioWriter, recs []store.Record) error {
 	if len(recs) == 0 {
-		_, err := fmt.Fprintln(a.Stdout, "No findings.")
+		_, err := fmt.Fprintln(w, "No findings.")
 		return err
 	}
-	tw := tabwriter.NewWriter(a.Stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tSEVERITY\tRULE\tLOCATION\tFIRST SEEN\tTITLE")
 	for _, r := range recs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Fingerprint[:12], r.Status, r.Severity, r.RuleID,

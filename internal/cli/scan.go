@@ -278,7 +278,7 @@ func runScan(ctx context.Context, a *App, g *globalFlags, f *scanFlags, path str
 			return fmt.Errorf("record scan: %w", err)
 		}
 		rep.Scan.ID = res.ScanID
-		if err := applyStatuses(ctx, s, target, rep.Findings); err != nil {
+		if err := applyStatuses(ctx, s, target, rep); err != nil {
 			return err
 		}
 		if job.progress != nil {
@@ -449,20 +449,39 @@ func allowed(fd finding.Finding, allows []allowEntry) bool {
 }
 
 // applyStatuses copies stored lifecycle states onto the report's findings,
-// so an accepted or false-positive finding does not fail the build.
-func applyStatuses(ctx context.Context, s store.Store, target string, fds []finding.Finding) error {
+// so an accepted or false-positive finding does not fail the build, and
+// records the triage reasons of those findings for the HTML report.
+func applyStatuses(ctx context.Context, s store.Store, target string, rep *report.Report) error {
 	recs, err := s.Findings(ctx, store.Filter{Target: target})
 	if err != nil {
 		return fmt.Errorf("read statuses: %w", err)
 	}
-	status := make(map[string]finding.Status, len(recs))
-	for _, r := range recs {
-		status[r.Fingerprint] = r.Status
+	byFP := make(map[string]*store.Record, len(recs))
+	for i := range recs {
+		byFP[recs[i].Fingerprint] = &recs[i]
 	}
-	for i := range fds {
-		fds[i].Status = status[fds[i].Fingerprint]
+	for i := range rep.Findings {
+		r := byFP[rep.Findings[i].Fingerprint]
+		if r == nil {
+			rep.Findings[i].Status = ""
+			continue
+		}
+		rep.Findings[i].Status = r.Status
+		addTriage(rep, r)
 	}
 	return nil
+}
+
+// addTriage notes a stored finding's triage reason and expiry in rep, when
+// it has one.
+func addTriage(rep *report.Report, r *store.Record) {
+	if r.StatusReason == "" && r.StatusExpires == nil {
+		return
+	}
+	if rep.Triage == nil {
+		rep.Triage = map[string]report.Triage{}
+	}
+	rep.Triage[r.Fingerprint] = report.Triage{Reason: r.StatusReason, Expires: r.StatusExpires}
 }
 
 // writeReport writes the report to --output, or standard output.

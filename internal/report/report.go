@@ -1,6 +1,7 @@
 // Package report writes scan results in the formats palisade offers: an
 // aligned table for people, stable JSON for programs, SARIF 2.1.0 for code
-// scanning dashboards, and Markdown for pull-request comments.
+// scanning dashboards, Markdown for pull-request comments, and a
+// self-contained HTML page to attach to a ticket or keep as a CI artifact.
 package report
 
 import (
@@ -24,6 +25,19 @@ type Report struct {
 	Version  int               `json:"version"`
 	Scan     Scan              `json:"scan"`
 	Findings []finding.Finding `json:"findings"`
+	// Triage says why stored findings have their status, by fingerprint;
+	// nil when the findings were not read from the store. Only the HTML
+	// writer shows it; it is not part of the JSON format.
+	Triage map[string]Triage `json:"-"`
+}
+
+// Triage is a person's reason for a stored finding's status.
+type Triage struct {
+	// Reason is why the finding was accepted, marked a false positive or
+	// otherwise triaged by hand.
+	Reason string
+	// Expires, for an accepted finding, is when the acceptance lapses.
+	Expires *time.Time
 }
 
 // Scan summarises the run that produced the findings.
@@ -86,6 +100,8 @@ func Write(format string, w io.Writer, r *Report, opts Options) error {
 		err = writeSARIF(w, r)
 	case "markdown":
 		err = writeMarkdown(w, r, opts)
+	case "html":
+		err = writeHTML(w, r)
 	default:
 		return fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, format, strings.Join(Formats, ", "))
 	}
@@ -139,4 +155,4 @@ func severityCounts(findings []finding.Finding) [finding.Critical + 1]int {
 var severitiesDesc = []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low, finding.Info}
 
 // Formats are the names accepted by --format.
-var Formats = []string{"table", "json", "sarif", "markdown"}
+var Formats = []string{"table", "json", "sarif", "markdown", "html"}

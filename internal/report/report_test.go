@@ -146,6 +146,8 @@ func TestWriteGolden(t *testing.T) {
 		{"markdown", "markdown", fixtureReport(), Options{}},
 		{"markdown_truncated", "markdown", fixtureReport(), Options{MaxRows: 3}},
 		{"markdown_empty", "markdown", emptyReport(), Options{}},
+		{"html", "html", htmlFixtureReport(), Options{}},
+		{"html_empty", "html", emptyReport(), Options{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +192,7 @@ func TestWriteDoesNotModifyReport(t *testing.T) {
 }
 
 func TestWriteUnknownFormat(t *testing.T) {
-	for _, format := range []string{"xml", "", "JSON", "html"} {
+	for _, format := range []string{"xml", "", "JSON", "HTML", "htm"} {
 		t.Run("format "+format, func(t *testing.T) {
 			var buf bytes.Buffer
 			err := Write(format, &buf, fixtureReport(), Options{})
