@@ -128,9 +128,9 @@ or write files (--output, --write-baseline). --every makes it recurring.`,
 		Short: "Show a job and the end of its last run's output",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil || id < 1 {
-				return usageErrorf("job id %q: a positive number", args[0])
+			id, err := jobID(args[0])
+			if err != nil {
+				return err
 			}
 			s, err := g.openStore(cmd.Context(), a)
 			if err != nil {
@@ -172,9 +172,9 @@ or write files (--output, --write-baseline). --every makes it recurring.`,
 		Short: "Cancel a queued or running job (a running one stops at its worker's next heartbeat)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil || id < 1 {
-				return usageErrorf("job id %q: a positive number", args[0])
+			id, err := jobID(args[0])
+			if err != nil {
+				return err
 			}
 			s, err := g.openStore(cmd.Context(), a)
 			if err != nil {
@@ -276,6 +276,15 @@ running is queued again. --once runs the jobs that are due and exits.`,
 	fl.DurationVar(&retry, "retry-delay", time.Minute, "wait before retrying a failed job (doubled per attempt, at most 1h)")
 	fl.BoolVar(&once, "once", false, "run the jobs that are due, then exit")
 	return cmd
+}
+
+// jobID parses a job id argument.
+func jobID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id < 1 {
+		return 0, usageErrorf("job id %q: a positive number", arg)
+	}
+	return id, nil
 }
 
 func jobStatusNames() []string {

@@ -231,63 +231,51 @@ func newUserCmd(a *App, g *globalFlags) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	reset := &cobra.Command{
-		Use:   "mfa-reset NAME",
-		Short: "Remove a user's second factor (a lost phone, a lost server key); ends the user's sessions",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.openStore(cmd.Context(), a)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			u, err := s.UserByName(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return usageErrorf("no user %q", args[0])
-			}
-			if err != nil {
-				return err
-			}
-			if err := s.ChangeUser(cmd.Context(), u.ID, store.UserChange{ResetTOTP: true}); err != nil {
-				return err
-			}
-			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_updated", Target: "user " + u.Name, Detail: "second factor removed"}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.Stdout, "removed the second factor of %s\n", u.Name)
-			return nil
-		},
-	}
-	unpin := &cobra.Command{
-		Use:   "sso-reset NAME",
-		Short: "Unpin a single sign-on user's identity (a new account at the provider); the next sign-in with the verified address pins it again",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.openStore(cmd.Context(), a)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			u, err := s.UserByName(cmd.Context(), args[0])
-			if errors.Is(err, store.ErrNotFound) {
-				return usageErrorf("no user %q", args[0])
-			}
-			if err != nil {
-				return err
-			}
+	reset := userChangeCmd(a, g, "mfa-reset NAME", "Remove a user's second factor (a lost phone, a lost server key); ends the user's sessions",
+		func(u store.User) error { return nil }, store.UserChange{ResetTOTP: true}, "second factor removed", "removed the second factor of %s\n")
+	unpin := userChangeCmd(a, g, "sso-reset NAME",
+		"Unpin a single sign-on user's identity (a new account at the provider); the next sign-in with the verified address pins it again",
+		func(u store.User) error {
 			if u.SSOSubject == "" {
 				return usageErrorf("user %s has no pinned sign-in identity", u.Name)
 			}
-			if err := s.ChangeUser(cmd.Context(), u.ID, store.UserChange{ResetSSO: true}); err != nil {
+			return nil
+		}, store.UserChange{ResetSSO: true}, "sign-in identity unpinned", "unpinned the sign-in identity of %s\n")
+	cmd.AddCommand(add, list, reset, unpin)
+	return cmd
+}
+
+// userChangeCmd is a `palisade user` command that applies one change to
+// a named user, after check, and audits it as the CLI.
+func userChangeCmd(a *App, g *globalFlags, use, short string, check func(store.User) error, change store.UserChange, detail, done string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.openStore(cmd.Context(), a)
+			if err != nil {
 				return err
 			}
-			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_updated", Target: "user " + u.Name, Detail: "sign-in identity unpinned"}); err != nil {
+			defer s.Close()
+			u, err := s.UserByName(cmd.Context(), args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return usageErrorf("no user %q", args[0])
+			}
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.Stdout, "unpinned the sign-in identity of %s\n", u.Name)
+			if err := check(u); err != nil {
+				return err
+			}
+			if err := s.ChangeUser(cmd.Context(), u.ID, change); err != nil {
+				return err
+			}
+			if err := s.Audit(cmd.Context(), store.AuditEntry{At: a.Now(), Actor: "cli", Action: "user_updated", Target: "user " + u.Name, Detail: detail}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.Stdout, done, u.Name)
 			return nil
 		},
 	}
-	cmd.AddCommand(add, list, reset, unpin)
-	return cmd
 }

@@ -35,6 +35,57 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
+// freeAddr is a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs palisade with args (a serve command listening on the
+// address after --listen) until it answers /healthz, and returns its
+// standard error and a stop function that shuts it down and returns its
+// exit code.
+func startServe(t *testing.T, dir string, env map[string]string, args ...string) (*syncBuffer, func() int) {
+	t.Helper()
+	addr := ""
+	for i, a := range args {
+		if a == "--listen" && i+1 < len(args) {
+			addr = args[i+1]
+		}
+	}
+	app := testApp(dir, env)
+	stderr := &syncBuffer{}
+	app.Stderr = stderr
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- app.Run(ctx, args) }()
+	stop := func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not shut down")
+			return -1
+		}
+	}
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return stderr, stop
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	t.Fatalf("server never answered: %s", stderr)
+	return nil, nil
+}
+
 // TestServeEndToEnd adds an account with the CLI, serves the API on a real
 // loopback socket, logs in over HTTP and shuts the server down cleanly.
 func TestServeEndToEnd(t *testing.T) {
@@ -48,29 +99,11 @@ func TestServeEndToEnd(t *testing.T) {
 	if r := palisade(t, dir, env, "user", "list"); r.code != 0 || !strings.Contains(r.stdout, "ana   admin") {
 		t.Errorf("user list: %d %q", r.code, r.stdout)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := freeAddr(t)
+	stderr, stop := startServe(t, dir, env, "serve", "--listen", addr)
+	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil {
 		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	srvApp := testApp(dir, env)
-	stderr := &syncBuffer{}
-	srvApp.Stderr = stderr
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- srvApp.Run(ctx, []string{"serve", "--listen", addr}) }()
-	var resp *http.Response
-	for i := 0; i < 100; i++ {
-		if resp, err = http.Get("http://" + addr + "/healthz"); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil {
-		cancel()
-		t.Fatalf("server never answered: %v (%s)", err, stderr)
 	}
 	resp.Body.Close()
 	resp, err = http.Post("http://"+addr+"/api/login", "application/json", strings.NewReader(`{"name":"ana","password":"violet kettle marches north"}`))
@@ -94,14 +127,8 @@ func TestServeEndToEnd(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exit %d: %s", code, stderr)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not shut down")
+	if code := stop(); code != 0 {
+		t.Errorf("serve exit %d: %s", code, stderr)
 	}
 	if !strings.Contains(stderr.String(), "serving on http://"+addr) {
 		t.Errorf("stderr %q", stderr)
@@ -133,35 +160,16 @@ func TestServeWithSingleSignOn(t *testing.T) {
 	if r := palisade(t, dir, env, "user", "sso-reset", "ana"); r.code != 2 || !strings.Contains(r.stderr, "no pinned sign-in identity") {
 		t.Errorf("sso-reset of an unpinned user: %d %q", r.code, r.stderr)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	srvApp := testApp(dir, env)
-	stderr := &syncBuffer{}
-	srvApp.Stderr = stderr
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- srvApp.Run(ctx, []string{"serve", "--listen", addr, "--oidc-issuer", idp.URL, "--oidc-client-id", "palisade", "--public-url", "http://" + addr + "/"})
-	}()
+	addr := freeAddr(t)
+	stderr, stop := startServe(t, dir, env, "serve", "--listen", addr, "--oidc-issuer", idp.URL, "--oidc-client-id", "palisade", "--public-url", "http://"+addr+"/")
 	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
+		if code := stop(); code != 0 {
 			t.Errorf("serve exit %d: %s", code, stderr)
 		}
 	}()
-	var resp *http.Response
-	for i := 0; i < 100; i++ {
-		if resp, err = http.Get("http://" + addr + "/login"); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	resp, err := http.Get("http://" + addr + "/login")
 	if err != nil {
-		t.Fatalf("server never answered: %v (%s)", err, stderr)
+		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -35,6 +35,27 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// browse starts Chromium with a profile of its own, closed when the test
+// ends, and returns its context and a step runner that fails the test
+// with what it was doing.
+func browse(t *testing.T, bin string) (context.Context, func(string, chromedp.Action[chromedp.Void])) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
+	step := func(what string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, a); err != nil {
+			t.Fatalf("browser: %s: %v", what, err)
+		}
+	}
+	return ctx, step
+}
+
 // TestBrowserLogsInAndTriages drives Debian's Chromium through the web UI:
 // the login redirect, the findings list, a finding's page and its triage
 // form, which a real browser must submit with the session cookie the server
@@ -56,22 +77,7 @@ func TestBrowserLogsInAndTriages(t *testing.T) {
 		// and __Host- cookies over plain HTTP in this test.
 		base := strings.Replace(ts.URL, "127.0.0.1", "localhost", 1)
 
-		opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-			chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-			chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
-		actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-		defer cancel()
-		ctx, cancel := chromedp.NewContext(actx)
-		defer cancel()
-		ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-		defer cancel()
-
-		step := func(what string, a chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			if err := chromedp.Do(ctx, a); err != nil {
-				t.Fatalf("browser: %s: %v", what, err)
-			}
-		}
+		ctx, step := browse(t, bin)
 		text := func(sel string) string {
 			t.Helper()
 			v, err := chromedp.Run(ctx, chromedp.Text(sel))
@@ -144,21 +150,7 @@ func TestBrowserSignsInWithSSO(t *testing.T) {
 	f.srv.opts.SSO = sso
 	idp.consentPage = true
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	step := func(what string, a chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, a); err != nil {
-			t.Fatalf("browser: %s: %v", what, err)
-		}
-	}
+	ctx, step := browse(t, bin)
 	step("open the findings page", chromedp.Navigate(base+"/findings?status=open"))
 	step("wait for the login page", chromedp.WaitVisible(`a[href^="/login/sso"]`))
 	step("choose single sign-on", chromedp.Click(`a[href^="/login/sso"]`))
