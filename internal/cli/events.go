@@ -25,6 +25,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/detect/index"
 	"github.com/palisade-sec/palisade/internal/detect/ingest"
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 func newEventsCmd(a *App, g *globalFlags) *cobra.Command {
@@ -340,7 +341,7 @@ func (f ingestFlags) detectConfig(a *App) (detect.Config, error) {
 		cfg.Builtins = detect.Builtins(detect.BuiltinConfig{PipelineRoles: f.pipelineRoles})
 	}
 	if f.suppressions != "" {
-		data, err := os.ReadFile(abs(a, []string{f.suppressions})[0])
+		data, err := regular.ReadFile(abs(a, []string{f.suppressions})[0])
 		if err != nil {
 			return cfg, fmt.Errorf("suppressions: %w", err)
 		}

@@ -158,9 +158,9 @@ or write files (--output, --write-baseline). --every makes it recurring.`,
 			if j.Worker != "" {
 				fmt.Fprintf(a.Stdout, "worker: %s (lease until %s)\n", cleanLine(j.Worker), timeText(j.LeaseUntil))
 			}
-			if j.Output != "" {
-				fmt.Fprintf(a.Stdout, "output:\n%s", j.Output)
-				if !strings.HasSuffix(j.Output, "\n") {
+			if out := cleanOutput(j.Output); out != "" {
+				fmt.Fprintf(a.Stdout, "output:\n%s", out)
+				if !strings.HasSuffix(out, "\n") {
 					fmt.Fprintln(a.Stdout)
 				}
 			}
@@ -313,6 +313,18 @@ func timeText(t *time.Time) string {
 func cleanLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if finding.UnsafeRune(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// cleanOutput keeps a job's output printable: lines and tabs stay, other
+// characters that must not reach a terminal go (the worker stores it
+// clean; this guards rows written by other means).
+func cleanOutput(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && finding.UnsafeRune(r) {
 			return -1
 		}
 		return r

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/store/storetest"
 )
@@ -90,8 +92,10 @@ func TestJobsUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"jobs", "add", "--", "serve"}, "a job runs one of scan, detect, aws audit"},
-		{[]string{"jobs", "add", "--", "scan", "--db", "other.db"}, "the worker chooses the store"},
-		{[]string{"jobs", "add", "--", "scan", "-o", "/tmp/x"}, "the worker chooses the store and a job writes no files"},
+		{[]string{"jobs", "add", "--", "scan", "--db", "other.db"}, "flag --db: not one a scan job may set"},
+		{[]string{"jobs", "add", "--", "scan", "--output", "/tmp/x"}, "flag --output: not one a scan job may set"},
+		{[]string{"jobs", "add", "--", "scan", "-o", "/tmp/x"}, "a job gives flags in their long form"},
+		{[]string{"jobs", "add", "--", "detect", "/logs", "--smtp-password-env", "AWS_SECRET_ACCESS_KEY"}, "only from variables named PALISADE_SINK_"},
 		{[]string{"jobs", "add", "--every", "10s", "--", "scan"}, "--every: at least 1m"},
 		{[]string{"jobs", "add", "--attempts", "0", "--", "scan"}, "--attempts: 1 to 100"},
 		{[]string{"jobs", "list", "--status", "sleeping"}, `--status "sleeping"`},
@@ -104,6 +108,35 @@ func TestJobsUsageErrors(t *testing.T) {
 		r := palisade(t, dir, env, tc.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d %q, want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+// TestReadersSkipFIFOs gives the commands a job may run a named pipe among
+// their inputs: each reports it and goes on instead of waiting for a
+// writer forever (which would hold a worker's slot).
+func TestReadersSkipFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "logs", "a.json"), `{"Records":[]}`)
+	if err := syscall.Mkfifo(filepath.Join(dir, "logs", "pipe.json"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	env := map[string]string{"PALISADE_DB": filepath.Join(t.TempDir(), "p.db")}
+	for _, args := range [][]string{
+		{"detect", "--no-store", "logs"},
+		{"detect", "--no-store", "logs/pipe.json"},
+		{"events", "index", "--index", filepath.Join(t.TempDir(), "i.db"), "logs"},
+		{"scan", "--no-store", "logs"},
+	} {
+		done := make(chan run, 1)
+		go func() { done <- palisade(t, dir, env, args...) }()
+		select {
+		case r := <-done:
+			if r.code == 2 || (args[0] != "scan" && !strings.Contains(r.stderr, "pipe.json: a named pipe (FIFO): not a regular file")) {
+				t.Errorf("%v: exit %d %q", args, r.code, r.stderr)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v blocked on a FIFO", args)
 		}
 	}
 }

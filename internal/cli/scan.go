@@ -14,6 +14,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/ignore"
+	"github.com/palisade-sec/palisade/internal/regular"
 	"github.com/palisade-sec/palisade/internal/report"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -377,7 +378,7 @@ func loadIgnore(dir string, cfg *config.Config) (*ignore.Matcher, error) {
 		return nil, err
 	}
 	p := filepath.Join(dir, ".palisadeignore")
-	fh, err := os.Open(p)
+	fh, err := regular.Open(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return m, nil
 	}

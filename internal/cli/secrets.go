@@ -8,6 +8,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/regular"
 	"github.com/palisade-sec/palisade/internal/secrets"
 	"github.com/palisade-sec/palisade/internal/secrets/verify"
 )
@@ -73,7 +74,7 @@ func secretsEngine(ctx context.Context, a *App, cfg *config.Config, f *scanFlags
 		}
 	}
 	if baseline != "" {
-		fh, err := os.Open(baseline)
+		fh, err := regular.Open(baseline)
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-sec/palisade/internal/program"
+	"github.com/palisade-sec/palisade/internal/regular"
 	"github.com/palisade-sec/palisade/internal/report"
 )
 
@@ -148,7 +148,7 @@ func loadCatalog(a *App, name string, required bool) (*program.Catalog, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(a.Dir, p)
 	}
-	f, err := os.Open(p)
+	f, err := regular.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !required {
 			return nil, nil

@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // FileName is the configuration file palisade looks for in the scan root.
@@ -170,7 +171,7 @@ func ParseByteSize(s string) (ByteSize, error) {
 // Load reads path; a missing file yields the zero Config and no error when
 // optional is true.
 func Load(path string, optional bool) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := regular.ReadFile(path)
 	if err != nil {
 		if optional && errors.Is(err, os.ErrNotExist) {
 			return &Config{}, nil

@@ -18,39 +18,63 @@ import (
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
-// Commands are the palisade commands a job may run: the ones that scan,
-// audit or read logs into the store. Anything that serves, manages users
-// or installs hooks is not work for a queue.
-var Commands = [][]string{
-	{"scan"},
-	{"detect"},
-	{"aws", "audit"},
-	{"events", "ingest"},
-	{"events", "index"},
-	{"db", "update"},
+// Command is a palisade command a job may run, with the long flags a job
+// may give it. Anything that serves, manages users or installs hooks is
+// not work for a queue, and flags that choose the store (--db), write files
+// on the worker (--output, --write-baseline, --index, --state, --dest) or
+// send the worker's requests elsewhere (--endpoint-url, --aws-endpoint-url)
+// are not listed: a job runs with the worker's store, files and
+// credentials.
+type Command struct {
+	Words []string
+	Flags []string
 }
 
-// forbiddenFlags are flags a job may not set: the worker chooses the store,
-// and a job must not write files on the worker's machine.
-var forbiddenFlags = []string{"--db", "--output", "-o", "--write-baseline"}
+// Commands are the commands a job may run and their flags, listed
+// explicitly so that a new flag is refused until it is judged safe here.
+var Commands = []Command{
+	{Words: []string{"scan"}, Flags: []string{"baseline", "config", "diff-base", "fail-on", "format", "git-range", "go-stdlib", "history",
+		"iac-rules", "max-file-size", "no-store", "scanners", "since-commit", "staged", "target", "var", "var-file", "verify", "vuln-db"}},
+	{Words: []string{"detect"}, Flags: append([]string{"dedup-window", "format", "min-severity", "no-builtin", "no-store", "pipeline-role",
+		"rules", "suppressions"}, sinkFlags...)},
+	{Words: []string{"aws", "audit"}, Flags: []string{"accounts", "ami-owners", "concurrency", "external-id", "fail-on", "format", "iac",
+		"no-store", "org", "owner-tag", "region", "regions", "role-name", "role-unused-days"}},
+	{Words: []string{"events", "ingest"}, Flags: append([]string{"format", "guardduty-regions", "max-messages", "min-severity", "no-builtin",
+		"no-index", "no-store", "pipeline-role", "region", "rules", "s3", "sqs", "suppressions", "wait"}, sinkFlags...)},
+	{Words: []string{"events", "index"}},
+	{Words: []string{"db", "update"}, Flags: []string{"ecosystem"}},
+}
+
+// sinkFlags deliver alerts. The two that name an environment variable
+// holding a secret may only name one starting with SinkEnvPrefix, so a job
+// cannot hand another of the worker's secrets (its cloud credentials) to a
+// server the job chooses.
+var sinkFlags = []string{"webhook", "webhook-secret-env", "slack-webhook", "smtp-addr", "smtp-from", "smtp-to", "smtp-user", "smtp-password-env"}
+
+// SinkEnvPrefix starts the name of every environment variable a job may
+// read a sink secret from.
+const SinkEnvPrefix = "PALISADE_SINK_"
+
+var envFlags = map[string]bool{"webhook-secret-env": true, "smtp-password-env": true}
 
 // ErrRefused marks a command line that is not allowed as a job.
 var ErrRefused = errors.New("not allowed as a job")
 
-// Check reports whether args may run as a job: one of Commands, followed
-// by its arguments, with none of the flags a job may not set.
+// Check reports whether args may run as a job: one of Commands followed by
+// its own long flags and positional arguments ("-" or anything after "--"
+// included), with sink secrets only from SinkEnvPrefix variables.
 func Check(args []string) error {
-	var cmd []string
-	for _, c := range Commands {
-		if len(args) >= len(c) && equal(args[:len(c)], c) {
-			cmd = c
+	var cmd *Command
+	for i, c := range Commands {
+		if len(args) >= len(c.Words) && equal(args[:len(c.Words)], c.Words) {
+			cmd = &Commands[i]
 			break
 		}
 	}
 	if cmd == nil {
 		names := make([]string, len(Commands))
 		for i, c := range Commands {
-			names[i] = strings.Join(c, " ")
+			names[i] = strings.Join(c.Words, " ")
 		}
 		first := ""
 		if len(args) > 0 {
@@ -58,17 +82,47 @@ func Check(args []string) error {
 		}
 		return fmt.Errorf("command %q: a job runs one of %s: %w", first, strings.Join(names, ", "), ErrRefused)
 	}
-	for _, a := range args[len(cmd):] {
-		for _, f := range forbiddenFlags {
-			if a == f || strings.HasPrefix(a, f+"=") || (f == "-o" && strings.HasPrefix(a, "-o") && !strings.HasPrefix(a, "--")) {
-				return fmt.Errorf("flag %s: the worker chooses the store and a job writes no files: %w", f, ErrRefused)
-			}
-		}
+	rest := args[len(cmd.Words):]
+	for _, a := range rest {
 		if strings.ContainsFunc(a, finding.UnsafeRune) {
 			return fmt.Errorf("argument %q: control characters: %w", a, ErrRefused)
 		}
 	}
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		switch {
+		case a == "--":
+			return nil // the rest are positional
+		case a == "-" || !strings.HasPrefix(a, "-"):
+			continue
+		case !strings.HasPrefix(a, "--"):
+			return fmt.Errorf("flag %s: a job gives flags in their long form: %w", a, ErrRefused)
+		}
+		name, value, hasValue := strings.Cut(a[2:], "=")
+		if !contains(cmd.Flags, name) {
+			return fmt.Errorf("flag --%s: not one a %s job may set (the worker chooses the store, and a job writes no files on it and talks to no other endpoint): %w",
+				name, strings.Join(cmd.Words, " "), ErrRefused)
+		}
+		if envFlags[name] {
+			if !hasValue && i+1 < len(rest) {
+				i++
+				value = rest[i]
+			}
+			if !strings.HasPrefix(value, SinkEnvPrefix) {
+				return fmt.Errorf("flag --%s %s: a job reads sink secrets only from variables named %s...: %w", name, value, SinkEnvPrefix, ErrRefused)
+			}
+		}
+	}
 	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func equal(a, b []string) bool {
@@ -149,9 +203,9 @@ func (w *Worker) RunOne(ctx context.Context) (bool, error) {
 	out := &tail{max: store.MaxJobOutput}
 	code := 2
 	lost := false
-	if err := Check(j.Args); err != nil {
-		fmt.Fprintf(out, "palisade: refused: %v\n", err)
-		j.Attempts = j.MaxAttempts // a refused command does not get better
+	refused := Check(j.Args)
+	if refused != nil {
+		fmt.Fprintf(out, "palisade: refused: %v\n", refused)
 	} else {
 		w.logf("worker %s: job %d (%s), attempt %d of %d", w.Name, j.ID, j.Name, j.Attempts, j.MaxAttempts)
 		code, lost = w.runLeased(ctx, j, out)
@@ -161,10 +215,14 @@ func (w *Worker) RunOne(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	r := w.result(j, code, ctx.Err() != nil, out.String())
+	if refused != nil {
+		// A refused command does not get better: it fails, recurring or not.
+		r = store.JobResult{Status: store.JobFailed, ExitCode: 2, Output: out.String(), At: w.Now()}
+	}
 	// The result is recorded even when the worker is stopping.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := w.Store.FinishJob(fctx, j.ID, w.Name, r); errors.Is(err, store.ErrConflict) {
+	if err := w.Store.FinishJob(fctx, j.ID, j.LeaseToken, r); errors.Is(err, store.ErrConflict) {
 		w.logf("worker %s: job %d was cancelled or taken over; its result is dropped", w.Name, j.ID)
 		return true, nil
 	} else if err != nil {
@@ -192,7 +250,7 @@ func (w *Worker) runLeased(ctx context.Context, j store.Job, out io.Writer) (cod
 			case <-done:
 				return
 			case <-t.C:
-				err := w.Store.ExtendLease(runCtx, j.ID, w.Name, w.Now().Add(w.Lease))
+				err := w.Store.ExtendLease(runCtx, j.ID, j.LeaseToken, w.Now().Add(w.Lease))
 				if errors.Is(err, store.ErrConflict) {
 					mu.Lock()
 					lost = true
@@ -218,13 +276,14 @@ func (w *Worker) runLeased(ctx context.Context, j store.Job, out io.Writer) (cod
 // are a result, not a failure), a retry with backoff after an error while
 // attempts remain, failed after the last; a recurring job is queued for
 // its next run either way. A run stopped by the worker's shutdown is
-// queued again at once for another worker.
+// queued again at once for another worker, and does not count as an
+// attempt.
 func (w *Worker) result(j store.Job, code int, stopping bool, out string) store.JobResult {
 	now := w.Now()
 	r := store.JobResult{ExitCode: code, Output: out, At: now}
 	switch {
 	case stopping:
-		r.Status, r.RunAfter = store.JobQueued, now
+		r.Status, r.RunAfter, r.GiveBackAttempt = store.JobQueued, now, true
 		r.Output += "palisade: the worker stopped during the run; the job is queued again\n"
 		return r
 	case code == 0 || code == 1:

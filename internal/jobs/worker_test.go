@@ -38,6 +38,18 @@ func TestCheck(t *testing.T) {
 		{[]string{"scan", "-o/tmp/x"}, false},
 		{[]string{"scan", "--write-baseline", "b.json"}, false},
 		{[]string{"scan", "a\x1b[31mb"}, false},
+		{[]string{"scan", "--", "--db"}, true}, // a folder named --db
+		{[]string{"scan", "-"}, true},
+		{[]string{"scan", "-h"}, false},
+		{[]string{"scan", "--aws-endpoint-url", "http://evil.example"}, false},
+		{[]string{"aws", "audit", "--endpoint-url=http://evil.example"}, false},
+		{[]string{"events", "ingest", "--s3", "s3://t/", "--state", "/etc/x"}, false},
+		{[]string{"events", "index", "--index", "/etc/x.db", "/logs"}, false},
+		{[]string{"db", "update", "--dest", "/etc"}, false},
+		{[]string{"detect", "/logs", "--smtp-addr", "evil:587", "--smtp-password-env", "AWS_SECRET_ACCESS_KEY"}, false},
+		{[]string{"detect", "/logs", "--webhook-secret-env=AWS_SESSION_TOKEN"}, false},
+		{[]string{"detect", "/logs", "--smtp-password-env", "PALISADE_SINK_SMTP", "--webhook-secret-env=PALISADE_SINK_HOOK"}, true},
+		{[]string{"events", "ingest", "--sqs", "https://sqs/q", "--slack-webhook", "https://hooks.slack.com/x"}, true},
 	} {
 		err := Check(tc.args)
 		if (err == nil) != tc.ok {
@@ -83,7 +95,7 @@ func TestWorkerResults(t *testing.T) {
 		findings := add("findings", 3, 0, "scan", "/b", "exit=1")
 		broken := add("broken", 3, 0, "scan", "/c", "exit=2")
 		nightly := add("nightly", 1, 24*time.Hour, "aws", "audit", "exit=2")
-		refused := add("refused", 3, 0, "serve", "exit=0")
+		refused := add("refused", 3, time.Hour, "serve", "exit=0")
 		if err := w.Work(ctx, true); err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +116,7 @@ func TestWorkerResults(t *testing.T) {
 			t.Errorf("failed recurring job: %+v, want queued for tomorrow with its exit code", j)
 		}
 		if j := get(refused); j.Status != store.JobFailed || j.Attempts != 1 || !strings.Contains(j.Output, "refused") {
-			t.Errorf("refused command: %+v, want failed at once", j)
+			t.Errorf("refused recurring command: %+v, want failed at once, not queued again", j)
 		}
 		// The broken job waits one retry delay, then two, then fails.
 		j := get(broken)
@@ -193,8 +205,8 @@ func TestWorkerShutdownQueuesTheJobAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := s.JobByID(context.Background(), j.ID)
-		if err != nil || got.Status != store.JobQueued || got.RunAfter.After(time.Now()) || !strings.Contains(got.Output, "worker stopped") {
-			t.Errorf("job after shutdown %+v, %v: want queued again now", got, err)
+		if err != nil || got.Status != store.JobQueued || got.RunAfter.After(time.Now()) || !strings.Contains(got.Output, "worker stopped") || got.Attempts != 0 {
+			t.Errorf("job after shutdown %+v, %v: want queued again now, the attempt not counted", got, err)
 		}
 	})
 }

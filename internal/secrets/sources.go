@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/palisade-sec/palisade/internal/finding"
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // ErrTooLarge reports a file over the size limit; it is skipped, not scanned.
@@ -197,7 +198,7 @@ func (e *Engine) isGeneric(id string) bool { return strings.HasPrefix(id, "gener
 // (io.ReadAll) allocated about twice the bytes of the tree scanned. The
 // returned slice is valid until the next call with the same scratch.
 func (e *Engine) readFile(sc *scratch, path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/program"
+	"github.com/palisade-sec/palisade/internal/regular"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
@@ -810,7 +810,7 @@ func (s *Server) catalog() (*program.Catalog, error) {
 	if s.opts.Catalog == "" {
 		return nil, nil
 	}
-	f, err := os.Open(s.opts.Catalog)
+	f, err := regular.Open(s.opts.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("service catalog: %w", err)
 	}

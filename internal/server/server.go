@@ -63,6 +63,7 @@ type Server struct {
 	opts      Options
 	handler   http.Handler
 	throttle  *throttle
+	flows     *rateLimit
 	dummyOnce sync.Once
 	dummy     string
 }
@@ -87,7 +88,7 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, throttle: newThrottle()}
+	s := &Server{opts: opts, throttle: newThrottle(), flows: newRateLimit(flowWindow, flowsPerWindow)}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
@@ -189,7 +190,11 @@ func (s *Server) wrap(rt Route) http.Handler {
 					http.Redirect(w, r, "/reauth?next="+url.QueryEscape(formPage(r.URL.Path)), http.StatusSeeOther)
 					return
 				}
-				writeJSON(w, http.StatusForbidden, map[string]any{"error": "enter your password again (POST /api/reauth)", "reauth": true})
+				msg := "enter your password again (POST /api/reauth)"
+				if c.user.SSO() {
+					msg = "sign in again at your identity provider (GET /reauth/sso in a browser)"
+				}
+				writeJSON(w, http.StatusForbidden, map[string]any{"error": msg, "reauth": true})
 				return
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -177,14 +177,15 @@ func (p *SSO) redeem(ctx context.Context, code string, f store.LoginFlow) (ident
 	if err := idt.Claims(&claims); err != nil {
 		return identity{}, fmt.Errorf("ID token claims: %w", err)
 	}
-	// A token for several audiences must have been issued to this client.
-	if len(idt.Audience) > 1 && claims.AZP != p.oauth.ClientID {
+	// A token for several audiences must have been issued to this client,
+	// and one that names its authorized party must name this client.
+	if (len(idt.Audience) > 1 || claims.AZP != "") && claims.AZP != p.oauth.ClientID {
 		return identity{}, errors.New("ID token: issued to another party (azp)")
 	}
 	if idt.Subject == "" {
 		return identity{}, errors.New("ID token: no subject")
 	}
-	id := identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: strings.ToLower(claims.Email)}
+	id := identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: asciiLower(claims.Email)}
 	// Some providers send the boolean as a string.
 	switch v := claims.EmailVerified.(type) {
 	case bool:
@@ -198,6 +199,22 @@ func (p *SSO) redeem(ctx context.Context, code string, f store.LoginFlow) (ident
 	return id, nil
 }
 
+// asciiLower lower-cases the ASCII letters of an address and keeps it only
+// if it is all ASCII: Unicode case folding maps other characters onto
+// ASCII ones (the Kelvin sign onto "k"), so "\u212Aate@…" would reach kate.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 0x80:
+			return ""
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 // flowCookie is the cookie of a sign-in under way (maxAge -1 deletes it).
 func flowCookie(token string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: flowCookieName, Value: token, Path: "/", MaxAge: maxAge,
@@ -205,7 +222,13 @@ func flowCookie(token string, maxAge int) *http.Cookie {
 }
 
 // startFlow stores a new sign-in and sends the browser to the provider.
+// Each client address may start flowsPerWindow sign-ins in flowWindow:
+// every one is a stored row and, answered, a call to the provider's token
+// endpoint and an audit entry.
 func (s *Server) startFlow(w http.ResponseWriter, r *http.Request, next, sessionHash string) error {
+	if !s.flows.allow(addrKey(r), s.opts.Now()) {
+		return errorf(http.StatusTooManyRequests, "too many sign-ins from your address: try again in a few minutes")
+	}
 	var f store.LoginFlow
 	token, err := newToken()
 	if err != nil {
@@ -226,6 +249,50 @@ func (s *Server) startFlow(w http.ResponseWriter, r *http.Request, next, session
 	http.SetCookie(w, flowCookie(token, int(flowLifetime.Seconds())))
 	http.Redirect(w, r, s.opts.SSO.authURL(f), http.StatusSeeOther)
 	return nil
+}
+
+// flowWindow and flowsPerWindow limit sign-ins started per client address.
+const (
+	flowWindow     = 10 * time.Minute
+	flowsPerWindow = 30
+)
+
+// rateLimit counts events per key in fixed windows, in memory.
+type rateLimit struct {
+	mu     sync.Mutex
+	window time.Duration
+	limit  int
+	counts map[string]*windowCount
+}
+
+type windowCount struct {
+	start time.Time
+	n     int
+}
+
+func newRateLimit(window time.Duration, limit int) *rateLimit {
+	return &rateLimit{window: window, limit: limit, counts: map[string]*windowCount{}}
+}
+
+// allow counts one event for key and reports whether it is within the
+// limit. Past 10,000 keys, windows that have ended are dropped.
+func (l *rateLimit) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.counts) > 10000 {
+		for k, c := range l.counts {
+			if now.Sub(c.start) >= l.window {
+				delete(l.counts, k)
+			}
+		}
+	}
+	c := l.counts[key]
+	if c == nil || now.Sub(c.start) >= l.window {
+		c = &windowCount{start: now}
+		l.counts[key] = c
+	}
+	c.n++
+	return c.n <= l.limit
 }
 
 // ssoLogin starts a sign-in at the provider.
@@ -321,8 +388,19 @@ func ssoCallback(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) e
 	if err != nil {
 		return err
 	}
+	// The session's entry time is when the provider last checked the user,
+	// not now: a sign-in the provider answered from its own session (the
+	// user left the browser signed in there) must not count as a fresh
+	// entry for the sensitive actions. Without auth_time it counts as old.
+	authAt := id.AuthTime
+	if authAt.IsZero() || authAt.Before(now.Add(-s.opts.ReauthWindow)) {
+		authAt = now.Add(-s.opts.ReauthWindow - time.Second)
+	}
+	if authAt.After(now) {
+		authAt = now
+	}
 	// Only while the user is enabled and still has no password.
-	err = s.opts.Store.CreateSession(r.Context(), store.Session{IDHash: tokenHash(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthAt: now}, "")
+	err = s.opts.Store.CreateSession(r.Context(), store.Session{IDHash: tokenHash(token), UserID: u.ID, CreatedAt: now, LastSeenAt: now, AuthAt: authAt}, "")
 	if errors.Is(err, store.ErrConflict) {
 		return s.ssoRefused(r, u.Name, "the account changed during sign-in", errNoAccount)
 	}
@@ -358,6 +436,11 @@ func (s *Server) ssoUser(r *http.Request, id identity) (store.User, error) {
 		}
 		if err != nil {
 			return store.User{}, err
+		}
+		if u.Disabled {
+			// Not pinned while disabled: whoever holds the address now
+			// must not own the account when it is enabled again.
+			return store.User{}, s.ssoRefused(r, u.Name, "the user is disabled", errNoAccount)
 		}
 		if u.SSOSubject != "" {
 			// The address is pinned to another identity: a new account at

@@ -179,6 +179,7 @@ func ssoFixture(t *testing.T, st store.Store) (*fixture, *testIdP) {
 		t.Fatal(err)
 	}
 	idp.setUser("sub-ana", "ana@example.com")
+	idp.freshAuth = true // providers send auth_time; tests that need otherwise turn it off
 	return f, idp
 }
 
@@ -400,6 +401,7 @@ func TestSSORefusesBadAnswers(t *testing.T) {
 			}
 		}, status: http.StatusUnauthorized},
 		{name: "no subject", idp: func(p *testIdP) { p.mutate = func(c map[string]any) { delete(c, "sub") } }, status: http.StatusUnauthorized},
+		{name: "another authorized party", idp: func(p *testIdP) { p.mutate = func(c map[string]any) { c["azp"] = "another-client" } }, status: http.StatusUnauthorized},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -434,6 +436,103 @@ func replaceParam(pathQuery, name, value string) string {
 	q.Set(name, value)
 	u.RawQuery = q.Encode()
 	return u.RequestURI()
+}
+
+// TestSSOSignInFromTheProvidersSessionIsNotFresh signs in with a token
+// whose auth_time is hours old (the provider answered from its own
+// session) or missing: the session works, but sensitive actions still ask
+// the provider to check the user again.
+func TestSSOSignInFromTheProvidersSessionIsNotFresh(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f, idp := ssoFixture(t, st)
+		attest := `{"control":"sdlc-threat-modeling","note":"STRIDE on the order flow","expires":"` + f.clock.now().AddDate(0, 6, 0).Format("2006-01-02") + `"}`
+		for name, auth := range map[string]func() time.Time{
+			"auth_time 8 hours old": func() time.Time { return f.clock.now().Add(-8 * time.Hour) },
+			"no auth_time":          nil,
+		} {
+			idp.freshAuth, idp.authNow = auth != nil, auth
+			cb, flow := f.signIn(idp, "/login/sso", nil)
+			_, session := f.finish(cb, flow)
+			if session == nil || f.whoAmI(session) != "ana" {
+				t.Fatalf("%s: sign-in failed", name)
+			}
+			if w := f.do("POST", "/api/roadmap/attestations", session.Value, attest); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "/reauth/sso") {
+				t.Errorf("%s: a sensitive action right after sign-in: %d %s, want 403 asking to sign in again", name, w.Code, w.Body)
+			}
+		}
+	})
+}
+
+// TestSSODoesNotPinADisabledUser: a sign-in with the address of a disabled,
+// unpinned user is refused and pins nothing, so whoever holds the address
+// then does not own the account when it is enabled again.
+func TestSSODoesNotPinADisabledUser(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f, idp := ssoFixture(t, st)
+		ctx := context.Background()
+		u, err := st.UserByName(ctx, "ana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		yes, no := true, false
+		if err := st.ChangeUser(ctx, u.ID, store.UserChange{Disabled: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		idp.setUser("sub-holder-while-disabled", "ana@example.com")
+		cb, flow := f.signIn(idp, "/login/sso", nil)
+		if w, s := f.finish(cb, flow); w.Code != http.StatusForbidden || s != nil {
+			t.Errorf("disabled user: %d %v", w.Code, s)
+		}
+		if u, err = st.UserByName(ctx, "ana"); err != nil || u.SSOSubject != "" {
+			t.Fatalf("disabled user pinned to %q, %v", u.SSOSubject, err)
+		}
+		if err := st.ChangeUser(ctx, u.ID, store.UserChange{Disabled: &no}); err != nil {
+			t.Fatal(err)
+		}
+		idp.setUser("sub-ana", "ana@example.com")
+		cb, flow = f.signIn(idp, "/login/sso", nil)
+		if _, s := f.finish(cb, flow); s == nil || f.whoAmI(s) != "ana" {
+			t.Error("the re-enabled user could not sign in with her own identity")
+		}
+	})
+}
+
+// TestSSORefusesLookalikeAddresses: Unicode case folding maps the Kelvin
+// sign onto "k", so a verified "\u212Aate@…" must not pin kate.
+func TestSSORefusesLookalikeAddresses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f, idp := ssoFixture(t, st)
+		if _, err := st.CreateUser(context.Background(), store.User{Name: "kate", Role: store.RoleAdmin, SSOEmail: "kate@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		idp.setUser("sub-lookalike", "\u212Aate@example.com")
+		cb, flow := f.signIn(idp, "/login/sso", nil)
+		if w, s := f.finish(cb, flow); w.Code != http.StatusForbidden || s != nil {
+			t.Errorf("lookalike address: %d %v", w.Code, s)
+		}
+		if u, err := st.UserByName(context.Background(), "kate"); err != nil || u.SSOSubject != "" {
+			t.Errorf("kate pinned to %q, %v", u.SSOSubject, err)
+		}
+	})
+}
+
+// TestSSOLimitsSignInsPerAddress: each started sign-in stores a row, so one
+// address may start a bounded number of them.
+func TestSSOLimitsSignInsPerAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		f, _ := ssoFixture(t, st)
+		codes := map[int]int{}
+		for i := 0; i < flowsPerWindow+5; i++ {
+			codes[f.do("GET", "/login/sso", "", "").Code]++
+		}
+		if codes[http.StatusSeeOther] != flowsPerWindow || codes[http.StatusTooManyRequests] != 5 {
+			t.Errorf("answers %v, want %d redirects then 429", codes, flowsPerWindow)
+		}
+		f.clock.add(flowWindow)
+		if w := f.do("GET", "/login/sso", "", ""); w.Code != http.StatusSeeOther {
+			t.Errorf("after the window: %d", w.Code)
+		}
+	})
 }
 
 func TestSSOUserHasNoPassword(t *testing.T) {

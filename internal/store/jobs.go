@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,8 +44,12 @@ type Job struct {
 	RunAfter time.Time
 	// LeaseUntil and Worker are set while a worker runs the job; a lease
 	// that runs out means the worker died, and the job is claimed again.
+	// LeaseToken, random per claim, is what the claimant shows to extend
+	// the lease or record the result: two workers that share a name (two
+	// containers with one host name) cannot take each other's runs.
 	LeaseUntil *time.Time
 	Worker     string
+	LeaseToken string
 	CreatedAt  time.Time
 	StartedAt  *time.Time
 	FinishedAt *time.Time
@@ -62,14 +68,16 @@ type JobResult struct {
 	ExitCode int
 	Output   string
 	At       time.Time
-	// ResetAttempts starts a recurring job's next run with all attempts.
-	ResetAttempts bool
+	// ResetAttempts starts a recurring job's next run with all attempts;
+	// GiveBackAttempt does not count this run (the worker stopped it).
+	ResetAttempts   bool
+	GiveBackAttempt bool
 }
 
 // MaxJobOutput bounds the output kept per job.
 const MaxJobOutput = 64 << 10
 
-const jobColumns = `id, name, args, status, attempts, max_attempts, every_seconds, run_after, lease_until, worker,
+const jobColumns = `id, name, args, status, attempts, max_attempts, every_seconds, run_after, lease_until, worker, lease_token,
 	created_at, started_at, finished_at, exit_code, output`
 
 func scanJob(row interface{ Scan(...any) error }) (Job, error) {
@@ -78,7 +86,7 @@ func scanJob(row interface{ Scan(...any) error }) (Job, error) {
 	var every int64
 	var lease, started, finished sql.NullTime
 	var exit sql.NullInt64
-	err := row.Scan(&j.ID, &j.Name, &args, &j.Status, &j.Attempts, &j.MaxAttempts, &every, &j.RunAfter, &lease, &j.Worker,
+	err := row.Scan(&j.ID, &j.Name, &args, &j.Status, &j.Attempts, &j.MaxAttempts, &every, &j.RunAfter, &lease, &j.Worker, &j.LeaseToken,
 		&j.CreatedAt, &started, &finished, &exit, &j.Output)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Job{}, ErrNotFound
@@ -177,9 +185,13 @@ func (s *sqlStore) ClaimJob(ctx context.Context, worker string, now time.Time, l
 		}
 		return Job{}, fmt.Errorf("claim job: %w", err)
 	}
+	token, err := leaseToken()
+	if err != nil {
+		return Job{}, fmt.Errorf("claim job %d: %w", id, err)
+	}
 	if _, err := tx.ExecContext(ctx,
-		`UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = $1, lease_until = $2, started_at = $3 WHERE id = $4`,
-		worker, dbTime(now.Add(lease)), now, id); err != nil {
+		`UPDATE jobs SET status = 'running', attempts = attempts + 1, worker = $1, lease_token = $2, lease_until = $3, started_at = $4 WHERE id = $5`,
+		worker, token, dbTime(now.Add(lease)), now, id); err != nil {
 		return Job{}, fmt.Errorf("claim job %d: %w", id, err)
 	}
 	j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
@@ -196,18 +208,18 @@ func (s *sqlStore) ClaimJob(ctx context.Context, worker string, now time.Time, l
 // attempt: failed, or queued for the next run when recurring.
 func expireLeases(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	rows, err := tx.QueryContext(ctx,
-		`SELECT id, every_seconds, attempts FROM jobs WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts`, now)
+		`SELECT id, every_seconds, attempts, max_attempts FROM jobs WHERE status = 'running' AND lease_until < $1 AND attempts >= max_attempts`, now)
 	if err != nil {
 		return fmt.Errorf("expire job leases: %w", err)
 	}
 	type dead struct {
-		id, every int64
-		attempts  int
+		id, every     int64
+		attempts, max int
 	}
 	var ds []dead
 	for rows.Next() {
 		var d dead
-		if err := rows.Scan(&d.id, &d.every, &d.attempts); err != nil {
+		if err := rows.Scan(&d.id, &d.every, &d.attempts, &d.max); err != nil {
 			rows.Close()
 			return fmt.Errorf("expire job leases: %w", err)
 		}
@@ -218,13 +230,13 @@ func expireLeases(ctx context.Context, tx *sql.Tx, now time.Time) error {
 		return fmt.Errorf("expire job leases: %w", err)
 	}
 	for _, d := range ds {
-		msg := fmt.Sprintf("palisade: the worker stopped answering (its lease ran out) on attempt %d of %d\n", d.attempts, d.attempts)
+		msg := fmt.Sprintf("palisade: the worker stopped answering (its lease ran out) on attempt %d of %d\n", d.attempts, d.max)
 		status, next, attempts := JobFailed, now, d.attempts
 		if d.every > 0 {
 			status, next, attempts = JobQueued, now.Add(time.Duration(d.every)*time.Second), 0
 		}
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE jobs SET status = $1, run_after = $2, attempts = $3, worker = '', lease_until = NULL, finished_at = $4, exit_code = NULL, output = $5
+			`UPDATE jobs SET status = $1, run_after = $2, attempts = $3, worker = '', lease_token = '', lease_until = NULL, finished_at = $4, exit_code = NULL, output = $5
 			 WHERE id = $6 AND status = 'running'`, status, dbTime(next), attempts, now, msg, d.id); err != nil {
 			return fmt.Errorf("expire job %d: %w", d.id, err)
 		}
@@ -232,25 +244,40 @@ func expireLeases(ctx context.Context, tx *sql.Tx, now time.Time) error {
 	return nil
 }
 
-// ExtendLease keeps a running job's lease; ErrConflict when the worker no
-// longer holds the job (cancelled, or claimed again after its lease ran
-// out), which tells the worker to stop it.
-func (s *sqlStore) ExtendLease(ctx context.Context, id int64, worker string, until time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET lease_until = $1 WHERE id = $2 AND worker = $3 AND status = 'running'`,
-		dbTime(until), id, worker)
+// ExtendLease keeps a running job's lease for the holder of the claim's
+// token; ErrConflict when the claim is gone (the job cancelled, or claimed
+// again after its lease ran out), which tells the worker to stop it.
+func (s *sqlStore) ExtendLease(ctx context.Context, id int64, token string, until time.Time) error {
+	if token == "" {
+		return fmt.Errorf("extend lease of job %d: no lease token: %w", id, ErrInvalid)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lease_token = $3 AND status = 'running'`,
+		dbTime(until), id, token)
 	if err != nil {
 		return fmt.Errorf("extend lease of job %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("extend lease of job %d: %s no longer holds it: %w", id, worker, ErrConflict)
+		return fmt.Errorf("extend lease of job %d: the claim is gone: %w", id, ErrConflict)
 	}
 	return nil
 }
 
-// FinishJob records the end of a run, only if worker still holds the job
-// (ErrConflict otherwise: the result of a run that lost its lease or was
-// cancelled is dropped).
-func (s *sqlStore) FinishJob(ctx context.Context, id int64, worker string, r JobResult) error {
+// leaseToken is a new claim's random token.
+func leaseToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// FinishJob records the end of a run, only for the holder of the claim's
+// token (ErrConflict otherwise: the result of a run that lost its lease or
+// was cancelled is dropped).
+func (s *sqlStore) FinishJob(ctx context.Context, id int64, token string, r JobResult) error {
+	if token == "" {
+		return fmt.Errorf("finish job %d: no lease token: %w", id, ErrInvalid)
+	}
 	switch r.Status {
 	case JobQueued, JobDone, JobFailed:
 	default:
@@ -266,19 +293,22 @@ func (s *sqlStore) FinishJob(ctx context.Context, id int64, worker string, r Job
 		runAfter = r.At
 	}
 	reset := ""
-	if r.ResetAttempts {
+	switch {
+	case r.ResetAttempts:
 		reset = ", attempts = 0"
+	case r.GiveBackAttempt:
+		reset = ", attempts = attempts - 1"
 	}
 	// The SET clause is built from constants only; values are parameters.
 	res, err := s.db.ExecContext(ctx,
-		`UPDATE jobs SET status = $1, run_after = $2, finished_at = $3, exit_code = $4, output = $5, worker = '', lease_until = NULL`+reset+`
-		 WHERE id = $6 AND worker = $7 AND status = 'running'`,
-		r.Status, dbTime(runAfter), dbTime(r.At), r.ExitCode, out, id, worker)
+		`UPDATE jobs SET status = $1, run_after = $2, finished_at = $3, exit_code = $4, output = $5, worker = '', lease_token = '', lease_until = NULL`+reset+`
+		 WHERE id = $6 AND lease_token = $7 AND status = 'running'`,
+		r.Status, dbTime(runAfter), dbTime(r.At), r.ExitCode, out, id, token)
 	if err != nil {
 		return fmt.Errorf("finish job %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("finish job %d: %s no longer holds it: %w", id, worker, ErrConflict)
+		return fmt.Errorf("finish job %d: the claim is gone: %w", id, ErrConflict)
 	}
 	return nil
 }
@@ -287,7 +317,7 @@ func (s *sqlStore) FinishJob(ctx context.Context, id int64, worker string, r Job
 // worker next extends the lease); ErrConflict when it already ended.
 func (s *sqlStore) CancelJob(ctx context.Context, id int64, now time.Time) error {
 	res, err := s.db.ExecContext(ctx,
-		`UPDATE jobs SET status = 'cancelled', finished_at = $1, worker = '', lease_until = NULL WHERE id = $2 AND status IN ('queued', 'running')`,
+		`UPDATE jobs SET status = 'cancelled', finished_at = $1, worker = '', lease_token = '', lease_until = NULL WHERE id = $2 AND status IN ('queued', 'running')`,
 		dbTime(now), id)
 	if err != nil {
 		return fmt.Errorf("cancel job %d: %w", id, err)

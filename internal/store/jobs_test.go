@@ -41,10 +41,13 @@ func TestJobQueueLifecycle(t *testing.T) {
 		if _, err := s.ClaimJob(ctx, "w2", at, time.Minute); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("claim with nothing due: %v, want ErrNotFound", err)
 		}
-		if err := s.ExtendLease(ctx, j.ID, "w2", at.Add(2*time.Minute)); !errors.Is(err, store.ErrConflict) {
-			t.Errorf("another worker extends the lease: %v, want ErrConflict", err)
+		if j.LeaseToken == "" {
+			t.Fatal("a claim without a lease token")
 		}
-		if err := s.ExtendLease(ctx, j.ID, "w1", at.Add(2*time.Minute)); err != nil {
+		if err := s.ExtendLease(ctx, j.ID, "another claim's token", at.Add(2*time.Minute)); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("extending with another token: %v, want ErrConflict", err)
+		}
+		if err := s.ExtendLease(ctx, j.ID, j.LeaseToken, at.Add(2*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		// Past the first lease but within the extended one: not reclaimed.
@@ -52,19 +55,24 @@ func TestJobQueueLifecycle(t *testing.T) {
 			t.Errorf("claim of a job whose lease was extended: %v", err)
 		}
 		// The worker dies: after the lease the job is claimed again.
-		j2, err := s.ClaimJob(ctx, "w2", at.Add(3*time.Minute), time.Minute)
-		if err != nil || j2.ID != j.ID || j2.Attempts != 2 || j2.Worker != "w2" {
+		// A worker of the same name (two containers, one host name): its
+		// claim is a new one.
+		j2, err := s.ClaimJob(ctx, "w1", at.Add(3*time.Minute), time.Minute)
+		if err != nil || j2.ID != j.ID || j2.Attempts != 2 || j2.LeaseToken == j.LeaseToken {
 			t.Fatalf("reclaim = %+v, %v", j2, err)
 		}
-		// The first worker's late result is dropped.
-		if err := s.FinishJob(ctx, j.ID, "w1", store.JobResult{Status: store.JobDone, At: at.Add(4 * time.Minute)}); !errors.Is(err, store.ErrConflict) {
+		// The first claim's late heartbeat and result are dropped.
+		if err := s.ExtendLease(ctx, j.ID, j.LeaseToken, at.Add(5*time.Minute)); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("heartbeat of a lost claim: %v, want ErrConflict", err)
+		}
+		if err := s.FinishJob(ctx, j.ID, j.LeaseToken, store.JobResult{Status: store.JobDone, At: at.Add(4 * time.Minute)}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("result of a lost lease: %v, want ErrConflict", err)
 		}
-		if err := s.FinishJob(ctx, j.ID, "w2", store.JobResult{Status: store.JobDone, ExitCode: 1, Output: "1 finding\n", At: at.Add(4 * time.Minute)}); err != nil {
+		if err := s.FinishJob(ctx, j.ID, j2.LeaseToken, store.JobResult{Status: store.JobDone, ExitCode: 1, Output: "1 finding\n", At: at.Add(4 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.JobByID(ctx, j.ID)
-		if err != nil || got.Status != store.JobDone || got.ExitCode == nil || *got.ExitCode != 1 || got.Output != "1 finding\n" || got.Worker != "" || got.LeaseUntil != nil {
+		if err != nil || got.Status != store.JobDone || got.ExitCode == nil || *got.ExitCode != 1 || got.Output != "1 finding\n" || got.Worker != "" || got.LeaseUntil != nil || got.LeaseToken != "" {
 			t.Errorf("finished job %+v, %v", got, err)
 		}
 		if err := s.CancelJob(ctx, j.ID, at); !errors.Is(err, store.ErrConflict) {
@@ -86,7 +94,7 @@ func TestJobQueueLifecycle(t *testing.T) {
 			t.Errorf("claim of a job with no attempt left: %v", err)
 		}
 		got, err = s.JobByID(ctx, later.ID)
-		if err != nil || got.Status != store.JobFailed || got.Attempts != 2 {
+		if err != nil || got.Status != store.JobFailed || got.Attempts != 2 || got.Output != "palisade: the worker stopped answering (its lease ran out) on attempt 2 of 2\n" {
 			t.Errorf("job whose worker kept dying: %+v, %v; want failed after 2 attempts", got, err)
 		}
 
@@ -95,11 +103,12 @@ func TestJobQueueLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ClaimJob(ctx, "w1", at.Add(2*time.Hour), time.Minute); err != nil {
+		rj, err := s.ClaimJob(ctx, "w1", at.Add(2*time.Hour), time.Minute)
+		if err != nil {
 			t.Fatal(err)
 		}
 		next := at.Add(26 * time.Hour)
-		if err := s.FinishJob(ctx, rec.ID, "w1", store.JobResult{Status: store.JobQueued, RunAfter: next, At: at.Add(2 * time.Hour), ResetAttempts: true}); err != nil {
+		if err := s.FinishJob(ctx, rec.ID, rj.LeaseToken, store.JobResult{Status: store.JobQueued, RunAfter: next, At: at.Add(2 * time.Hour), ResetAttempts: true}); err != nil {
 			t.Fatal(err)
 		}
 		got, err = s.JobByID(ctx, rec.ID)
@@ -155,7 +164,7 @@ func TestJobClaimsAreExclusive(t *testing.T) {
 					}
 					claimed[j.ID] = name
 					mu.Unlock()
-					if err := s.FinishJob(ctx, j.ID, name, store.JobResult{Status: store.JobDone, At: time.Now()}); err != nil {
+					if err := s.FinishJob(ctx, j.ID, j.LeaseToken, store.JobResult{Status: store.JobDone, At: time.Now()}); err != nil {
 						t.Error(err)
 					}
 				}

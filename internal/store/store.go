@@ -174,10 +174,10 @@ type Store interface {
 	// ClaimJob leases the next due job (or one whose lease ran out) to a
 	// worker, exclusively; ErrNotFound when none is due.
 	ClaimJob(ctx context.Context, worker string, now time.Time, lease time.Duration) (Job, error)
-	// ExtendLease and FinishJob work only while the worker holds the job
-	// (ErrConflict otherwise).
-	ExtendLease(ctx context.Context, id int64, worker string, until time.Time) error
-	FinishJob(ctx context.Context, id int64, worker string, r JobResult) error
+	// ExtendLease and FinishJob work only for the holder of the claim's
+	// lease token (ErrConflict otherwise).
+	ExtendLease(ctx context.Context, id int64, token string, until time.Time) error
+	FinishJob(ctx context.Context, id int64, token string, r JobResult) error
 	// CancelJob stops a queued or running job (ErrConflict once it ended).
 	CancelJob(ctx context.Context, id int64, now time.Time) error
 	// JobByID returns a job; Jobs lists them, newest first.

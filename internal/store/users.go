@@ -80,6 +80,9 @@ func (s *sqlStore) CreateUser(ctx context.Context, u User) (User, error) {
 	if u.SSOSubject != "" || u.SSOIssuer != "" {
 		return User{}, fmt.Errorf("create user %q: the sign-in identity is pinned by the first sign-in: %w", u.Name, ErrInvalid)
 	}
+	if strings.ContainsFunc(u.SSOEmail, func(r rune) bool { return r >= 0x80 }) {
+		return User{}, fmt.Errorf("create user %q: the single sign-on address must be ASCII: %w", u.Name, ErrInvalid)
+	}
 	u.SSOEmail = strings.ToLower(u.SSOEmail)
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = time.Now()
@@ -165,6 +168,10 @@ func (s *sqlStore) UserBySSO(ctx context.Context, issuer, subject string) (User,
 // UserBySSOEmail returns the single sign-on user with that address (any
 // case), or ErrNotFound.
 func (s *sqlStore) UserBySSOEmail(ctx context.Context, email string) (User, error) {
+	if strings.ContainsFunc(email, func(r rune) bool { return r >= 0x80 }) {
+		// Unicode case folding would map other characters onto ASCII ones.
+		return User{}, fmt.Errorf("user by sign-in address: not ASCII: %w", ErrNotFound)
+	}
 	email = strings.ToLower(email)
 	if email == "" {
 		return User{}, fmt.Errorf("user by sign-in address: empty address: %w", ErrInvalid)

@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
 	"github.com/palisade-sec/palisade/internal/posture/custom"
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // Scanner is the scanner name findings carry.
@@ -97,7 +98,7 @@ func Load(ctx context.Context, root string, opts Options, problem func(path stri
 		if info, err := d.Info(); err != nil || info.Size() > 8<<20 {
 			return nil
 		}
-		data, err := os.ReadFile(path)
+		data, err := regular.ReadFile(path)
 		if err != nil {
 			count(path, err)
 			return nil

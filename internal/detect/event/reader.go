@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // DefaultMaxRecordBytes caps one record's size; larger records are reported
@@ -122,7 +124,7 @@ func (r *Reader) Read(ctx context.Context, paths []string, fn func(*Event) error
 }
 
 func (r *Reader) readFile(path string, fn func(*Event) error) (errs []error, stop error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path)
 	if err != nil {
 		return []error{fmt.Errorf("read events: %w", err)}, nil
 	}

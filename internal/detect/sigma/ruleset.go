@@ -3,12 +3,12 @@ package sigma
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/detect/event"
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // RuleSet is a compiled, indexed set of Sigma rules.
@@ -59,7 +59,7 @@ func Load(dirs []string) (*RuleSet, []error) {
 		}
 		sort.Strings(files)
 		for _, f := range files {
-			data, err := os.ReadFile(f)
+			data, err := regular.ReadFile(f)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("load rules: %w", err))
 				continue

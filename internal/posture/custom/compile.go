@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/cloud"
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/posture"
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // costLimit bounds the work one evaluation may do (CEL's cost units: about
@@ -331,7 +332,7 @@ func (e *Env) LoadDir(dir string, builtin []posture.Rule) (rules []posture.Rule,
 	}
 	sort.Strings(files)
 	for _, path := range files {
-		data, err := os.ReadFile(path)
+		data, err := regular.ReadFile(path)
 		if err != nil {
 			problems = append(problems, err)
 			continue

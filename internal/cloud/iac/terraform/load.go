@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/palisade-sec/palisade/internal/cloud"
 	"github.com/palisade-sec/palisade/internal/cloud/iac/tree"
+	"github.com/palisade-sec/palisade/internal/regular"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -164,7 +165,7 @@ func parseDir(dir string, problem func(string, error)) (*module, bool) {
 // parseFile reads and parses one configuration file of the module,
 // recording its lines for ignore comments; nil after a reported problem.
 func (m *module) parseFile(path string, problem func(string, error)) *hclsyntax.Body {
-	src, err := os.ReadFile(path)
+	src, err := regular.ReadFile(path)
 	if err != nil {
 		problem(path, err)
 		return nil

@@ -9,6 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/palisade-sec/palisade/internal/regular"
 )
 
 // rootVars collects a root module's input values, later sources winning:
@@ -38,7 +40,7 @@ func rootVars(m *module, opts Options) (map[string]cty.Value, error) {
 }
 
 func readTfvars(path string, into map[string]cty.Value) error {
-	src, err := os.ReadFile(path)
+	src, err := regular.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read var file: %w", err)
 	}

@@ -18,6 +18,7 @@ CREATE TABLE jobs (
     run_after     TIMESTAMPTZ   NOT NULL,
     lease_until   TIMESTAMPTZ,
     worker        TEXT        NOT NULL DEFAULT '',
+    lease_token   TEXT        NOT NULL DEFAULT '', -- a random token per claim: only its holder extends or finishes the run
     created_at    TIMESTAMPTZ   NOT NULL,
     started_at    TIMESTAMPTZ,
     finished_at   TIMESTAMPTZ,

@@ -18,6 +18,7 @@ CREATE TABLE jobs (
     run_after     TIMESTAMP   NOT NULL,
     lease_until   TIMESTAMP,
     worker        TEXT        NOT NULL DEFAULT '',
+    lease_token   TEXT        NOT NULL DEFAULT '', -- a random token per claim: only its holder extends or finishes the run
     created_at    TIMESTAMP   NOT NULL,
     started_at    TIMESTAMP,
     finished_at   TIMESTAMP,
