@@ -85,10 +85,10 @@ type Ranking struct {
 	Unassigned map[string]int `json:"unassigned,omitempty"`
 }
 
-// Rank scores every service of the catalog on the stored findings that are
-// open at now (IsOpen). A finding belongs to every service that lists its
-// target or matches its resource.
-func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
+// Rank scores every service of the catalog on the findings open at now
+// (IsOpen), counted as RankQuery(now) counts them. A finding belongs to
+// every service that lists its target or matches its resource.
+func Rank(c *Catalog, open Counts, now time.Time) Ranking {
 	type acc struct {
 		weak               float64
 		counts             map[string]int
@@ -101,35 +101,32 @@ func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
 		accs[i] = acc{counts: map[string]int{}, exposed: map[string]bool{}, privilege: map[string]bool{}, targets: map[string]bool{}}
 	}
 	unassigned := map[string]int{}
-	for _, rec := range open {
-		if !IsOpen(rec, now) {
+	isOpen, claims := open.openAt(now), c.claims()
+	for _, t := range open.Rows {
+		if !isOpen(t) {
 			continue
 		}
-		claimed := false
-		for i := range c.Services {
-			s := &c.Services[i]
-			if !s.ownsTarget(rec.Target) && !s.ownsResource(rec.Resource) {
-				continue
-			}
-			claimed = true
+		owners := claims(t.Target, t.Resource)
+		for _, i := range owners {
 			a := &accs[i]
-			pts := severityPoints[rec.Severity]
-			if rec.Category == finding.Vulnerability && len(rec.FixedVersions) > 0 {
+			// Points are halves at most, so the sum is exact in any order.
+			pts := severityPoints[t.Severity]
+			if t.Category == finding.Vulnerability && t.Fixable {
 				pts *= 1.5
-				a.fixable++
+				a.fixable += t.Count
 			}
-			a.weak += pts
-			a.counts[rec.Severity.String()]++
-			a.targets[rec.Target] = true
-			if why, ok := exposureRules[rec.RuleID]; ok {
-				a.exposed[why+" ("+rec.RuleID+" on "+short(rec.Resource)+")"] = true
+			a.weak += pts * float64(t.Count)
+			a.counts[t.Severity.String()] += t.Count
+			a.targets[t.Target] = true
+			if why, ok := exposureRules[t.RuleID]; ok {
+				a.exposed[why+" ("+t.RuleID+" on "+short(t.Resource)+")"] = true
 			}
-			if why, ok := privilegeRules[rec.RuleID]; ok {
-				a.privilege[why+" ("+rec.RuleID+" on "+short(rec.Resource)+")"] = true
+			if why, ok := privilegeRules[t.RuleID]; ok {
+				a.privilege[why+" ("+t.RuleID+" on "+short(t.Resource)+")"] = true
 			}
 		}
-		if !claimed {
-			unassigned[rec.Target]++
+		if len(owners) == 0 {
+			unassigned[t.Target] += t.Count
 		}
 	}
 	var out Ranking
@@ -190,6 +187,27 @@ func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
 	return out
 }
 
+// claims returns the indexes of the services that claim a finding: those
+// that list its target or match its resource. It remembers each pair, since
+// counts repeat them (one group per rule and severity).
+func (c *Catalog) claims() func(target, resource string) []int {
+	memo := map[[2]string][]int{}
+	return func(target, resource string) []int {
+		k := [2]string{target, resource}
+		if owners, ok := memo[k]; ok {
+			return owners
+		}
+		var owners []int
+		for i := range c.Services {
+			if s := &c.Services[i]; s.ownsTarget(target) || s.ownsResource(resource) {
+				owners = append(owners, i)
+			}
+		}
+		memo[k] = owners
+		return owners
+	}
+}
+
 // firstOf returns the alphabetically first reason and how many more there are.
 func firstOf(set map[string]bool) string {
 	keys := make([]string, 0, len(set))
@@ -237,13 +255,19 @@ func everyFindingOwned(c *Catalog, ev Evidence) (bool, string) {
 		// No finding proves nothing when nothing was looked at.
 		return false, fmt.Sprintf("no complete scan in the last %s to tie to the %d services", days(maxAge), len(c.Services))
 	}
-	rk := Rank(c, ev.Open, ev.Now)
-	if len(rk.Unassigned) == 0 {
+	unassigned := map[string]int{}
+	isOpen, claims := ev.Owned.openAt(ev.Now), c.claims()
+	for _, t := range ev.Owned.Rows {
+		if isOpen(t) && len(claims(t.Target, t.Resource)) == 0 {
+			unassigned[t.Target] += t.Count
+		}
+	}
+	if len(unassigned) == 0 {
 		return true, fmt.Sprintf("%d services with owners; every open finding belongs to one", len(c.Services))
 	}
-	targets := make([]string, 0, len(rk.Unassigned))
+	targets := make([]string, 0, len(unassigned))
 	n := 0
-	for t, k := range rk.Unassigned {
+	for t, k := range unassigned {
 		targets = append(targets, t)
 		n += k
 	}

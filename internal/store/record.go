@@ -282,14 +282,15 @@ func insertFinding(ctx context.Context, tx *sql.Tx, target string, f *finding.Fi
 	err := tx.QueryRowContext(ctx,
 		`INSERT INTO findings (target, fingerprint, scanner, rule_id, category, severity, severity_level,
 		   title, message, path, start_line, end_line, commit_hash, resource, evidence, remediation, extra,
-		   status, status_reason, status_expires, status_by, first_seen, last_seen, fixed_at, last_scan_id)
+		   status, status_reason, status_expires, status_by, first_seen, last_seen, fixed_at, last_scan_id,
+		   checklist, fixable)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-		   $18, '', NULL, '', $19, $19, NULL, $20)
+		   $18, '', NULL, '', $19, $19, NULL, $20, $21, $22)
 		 RETURNING id`,
 		target, f.Fingerprint, f.Scanner, f.RuleID, string(f.Category), f.Severity.String(), int(f.Severity),
 		f.Title, f.Message, f.Location.Path, f.Location.StartLine, f.Location.EndLine, f.Location.Commit,
 		f.Resource, f.Evidence, f.Remediation, ex,
-		string(finding.StatusOpen), at, scanID,
+		string(finding.StatusOpen), at, scanID, checklistJSON(f.References), fixable(f),
 	).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert finding %s: %w", f.Fingerprint, err)
@@ -305,13 +306,13 @@ func updateFinding(ctx context.Context, tx *sql.Tx, st *stored, f *finding.Findi
 		   title = $6, message = $7, path = $8, start_line = $9, end_line = $10, commit_hash = $11,
 		   resource = $12, evidence = $13, remediation = $14, extra = $15,
 		   status = $16, status_reason = $17, status_expires = $18, status_by = $19, fixed_at = $20,
-		   last_seen = $21, last_scan_id = $22
-		 WHERE id = $23`,
+		   last_seen = $21, last_scan_id = $22, checklist = $23, fixable = $24
+		 WHERE id = $25`,
 		f.Scanner, f.RuleID, string(f.Category), f.Severity.String(), int(f.Severity),
 		f.Title, f.Message, f.Location.Path, f.Location.StartLine, f.Location.EndLine, f.Location.Commit,
 		f.Resource, f.Evidence, f.Remediation, ex,
 		string(st.status), st.reason, st.expires, st.by, st.fixedAt,
-		at, scanID, st.id,
+		at, scanID, checklistJSON(f.References), fixable(f), st.id,
 	)
 	if err != nil {
 		return fmt.Errorf("update finding %d: %w", st.id, err)

@@ -1,0 +1,25 @@
+-- The program views (roadmap, metrics, services) count findings in SQL
+-- (Store.Tally) instead of reading every one. Two things they group by were
+-- only inside the extra JSON, so they get columns of their own, written by
+-- RecordScan and filled here for the findings already stored:
+--   checklist  the JSON array of the checklist steps the finding references
+--              (references of type "checklist"), '[]' for none;
+--   fixable    1 when the finding names versions that fix it (fixed_versions).
+-- Keep in step with the other dialect's 00007_tally.sql.
+
+-- +goose Up
+ALTER TABLE findings ADD COLUMN checklist TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE findings ADD COLUMN fixable INTEGER NOT NULL DEFAULT 0;
+UPDATE findings SET checklist = steps.ids
+FROM (
+    SELECT f.id, json_agg(r.value ->> 'id' ORDER BY r.n)::text AS ids
+    FROM findings AS f,
+         json_array_elements(f.extra::json -> 'references') WITH ORDINALITY AS r (value, n)
+    WHERE r.value ->> 'type' = 'checklist'
+    GROUP BY f.id) AS steps
+WHERE findings.id = steps.id;
+UPDATE findings SET fixable = 1 WHERE json_array_length(extra::json -> 'fixed_versions') > 0;
+
+-- +goose Down
+ALTER TABLE findings DROP COLUMN fixable;
+ALTER TABLE findings DROP COLUMN checklist;
