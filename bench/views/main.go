@@ -259,7 +259,7 @@ func (g *gen) detections(ctx context.Context, n int) error {
 			rule := []string{"PAL-CT-001", "PAL-CT-003", "PAL-GD-001", "sigma-aws-console-login-no-mfa"}[g.rnd.IntN(4)]
 			f := finding.Finding{RuleID: rule, Scanner: "detect", Category: finding.Detection,
 				Severity: []finding.Severity{finding.Critical, finding.High, finding.Medium, finding.Low}[g.rnd.IntN(4)],
-				Title: rule + " by " + principal, Message: text(18, rule), Remediation: text(25, "investigate"),
+				Title:    rule + " by " + principal, Message: text(18, rule), Remediation: text(25, "investigate"),
 				Resource:   fmt.Sprintf("%s#%032x", principal, uint64(d)<<32|uint64(i)),
 				References: []finding.Reference{{Type: "attack", ID: "T1078"}, {Type: finding.RefChecklist, ID: "AWS 4: Detection"}}}
 			obs := at.Add(-time.Hour)
