@@ -3,7 +3,6 @@ package program
 import (
 	"cmp"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -66,36 +65,41 @@ type Week struct {
 	Fixed int       `json:"fixed"`
 }
 
-// MetricsQueries are the counts Compute reads for the window ending now:
-// every finding by status, severity and category, with its first seen,
-// fixed and acceptance expiry times placed among the bounds the metrics
-// compare them with (the window, its weeks, the SLA and triage ages, 30 days
-// ahead); and the findings fixed in the window by severity and by their
-// first seen and fixed times, for the times to fix.
-func MetricsQueries(now time.Time, window time.Duration, sla SLA) (counts, fixes store.TallyQuery) {
+// MetricsCounts are the counts of stored findings Compute reads.
+type MetricsCounts struct {
+	// Statuses counts the open, accepted and false positive findings by
+	// status, severity, category and acceptance expiry (and the fields the
+	// index they are read from orders them by), with their earliest first
+	// seen time and how many were first seen within the SLA and triage
+	// ages.
+	Statuses Counts
+	// Seen counts every finding first seen since the trend's first week by
+	// the time it was first seen.
+	Seen Counts
+	// Fixed counts the findings fixed since the trend's first week by the
+	// time they were fixed, severity and the time they were first seen.
+	Fixed Counts
+}
+
+// metricsQueries are the queries of MetricsCounts for the window ending
+// now. Only the open findings are read whole; new and fixed findings are
+// read from the trend's first week on, through indexes on those times.
+func metricsQueries(now time.Time, window time.Duration, sla SLA) [3]store.TallyQuery {
 	if sla == nil {
 		sla = DefaultSLA
 	}
-	from := now.Add(-window)
-	weeks, weekStart := trend(now, window)
-	seen := []time.Time{from, after(now), now.Add(-DetectionTriageWindow)}
-	fixed := []time.Time{after(now)}
-	for i := range weeks {
-		start := weekStart.Add(time.Duration(i) * week)
-		seen, fixed = append(seen, start), append(fixed, start)
-	}
+	_, weekStart := trend(now, window)
+	ages := []time.Time{now.Add(-DetectionTriageWindow)}
 	for _, limit := range sla {
-		seen = append(seen, now.Add(-limit))
+		ages = append(ages, now.Add(-limit))
 	}
-	counts = store.TallyQuery{
-		By:            []store.Field{store.ByStatus, store.BySeverity, store.ByCategory},
-		FirstSeenCuts: sortedCuts(seen),
-		FixedCuts:     sortedCuts(fixed),
-		ExpiresCuts:   []time.Time{after(now), after(now.Add(30 * 24 * time.Hour))},
+	return [3]store.TallyQuery{
+		{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted, finding.StatusFalsePositive},
+			By: openFields, SeenSince: ages, Earliest: true},
+		{FirstSeenSince: weekStart, By: []store.Field{store.ByFirstSeen}},
+		{Statuses: []finding.Status{finding.StatusFixed}, FixedSince: weekStart,
+			By: []store.Field{store.ByFixedAt, store.BySeverity, store.ByFirstSeen}},
 	}
-	fixes = store.TallyQuery{Statuses: []finding.Status{finding.StatusFixed}, FixedSince: from,
-		By: []store.Field{store.BySeverity, store.ByFirstSeen, store.ByFixedAt}}
-	return counts, fixes
 }
 
 const week = 7 * 24 * time.Hour
@@ -107,9 +111,9 @@ func trend(now time.Time, window time.Duration) (int, time.Time) {
 	return weeks, now.Add(-time.Duration(weeks) * week)
 }
 
-// Compute derives the metrics from the counts and fixes MetricsQueries(now,
-// window, sla) made, and the scans, over a window ending now.
-func Compute(counts, fixes Counts, scans []store.Scan, now time.Time, window time.Duration, sla SLA) Metrics {
+// Compute derives the metrics from the counts Measure makes for the same
+// now, window and SLA, and the scans, over a window ending now.
+func Compute(mc MetricsCounts, scans []store.Scan, now time.Time, window time.Duration, sla SLA) Metrics {
 	if sla == nil {
 		sla = DefaultSLA
 	}
@@ -122,8 +126,22 @@ func Compute(counts, fixes Counts, scans []store.Scan, now time.Time, window tim
 	for i := range m.Weeks {
 		m.Weeks[i].Start = weekStart.Add(time.Duration(i) * week)
 	}
-	if len(counts.Rows) > 0 {
-		tallyCounts(&m, counts, now, window, sla)
+	weekOf := func(t time.Time) int {
+		if t.Before(weekStart) || t.After(now) {
+			return -1
+		}
+		return min(int(t.Sub(weekStart)/week), weeks-1)
+	}
+	for _, t := range mc.Seen.Rows {
+		if !t.FirstSeen.Before(from) && !t.FirstSeen.After(now) {
+			m.NewInWindow += t.Count
+		}
+		if w := weekOf(t.FirstSeen); w >= 0 {
+			m.Weeks[w].New += t.Count
+		}
+	}
+	if len(mc.Statuses.Rows) > 0 {
+		countStatuses(&m, mc.Statuses, now, sla)
 	}
 	// Times to fix, in days, with how many findings took each.
 	type took struct {
@@ -131,8 +149,14 @@ func Compute(counts, fixes Counts, scans []store.Scan, now time.Time, window tim
 		n    int
 	}
 	fixDays := map[string][]took{}
-	for _, t := range fixes.Rows {
-		if t.FixedAt == nil || t.FixedAt.Before(from) || t.FixedAt.After(now) {
+	for _, t := range mc.Fixed.Rows {
+		if t.FixedAt == nil {
+			continue
+		}
+		if w := weekOf(*t.FixedAt); w >= 0 {
+			m.Weeks[w].Fixed += t.Count
+		}
+		if t.FixedAt.Before(from) || t.FixedAt.After(now) {
 			continue
 		}
 		m.FixedInWindow += t.Count
@@ -179,44 +203,20 @@ func Compute(counts, fixes Counts, scans []store.Scan, now time.Time, window tim
 	return m
 }
 
-// tallyCounts adds what the counts of every finding say to m.
-func tallyCounts(m *Metrics, counts Counts, now time.Time, window time.Duration, sla SLA) {
-	q := counts.Query
-	weeks, weekStart := trend(now, window)
-	// Indexes of the cuts: a time is at or after cuts[i] exactly when its
-	// cut is past i.
-	seenFrom, seenAfter := cutIndex(q.FirstSeenCuts, now.Add(-window)), cutIndex(q.FirstSeenCuts, after(now))
-	untriaged := cutIndex(q.FirstSeenCuts, now.Add(-DetectionTriageWindow))
-	overSLA := map[finding.Severity]int{}
+// countStatuses adds what the counts of open, accepted and false positive
+// findings say to m.
+func countStatuses(m *Metrics, counts Counts, now time.Time, sla SLA) {
+	// Findings first seen before now - limit are older than the limit:
+	// all but those seen since.
+	recent := since(counts.Query, now.Add(-DetectionTriageWindow))
+	withinSLA := map[finding.Severity]func(store.Tally) int{}
 	for sev, limit := range sla {
-		overSLA[sev] = cutIndex(q.FirstSeenCuts, now.Add(-limit))
-	}
-	seenWeeks, fixedWeeks := make([]int, weeks), make([]int, weeks)
-	for i := range weeks {
-		start := weekStart.Add(time.Duration(i) * week)
-		seenWeeks[i], fixedWeeks[i] = cutIndex(q.FirstSeenCuts, start), cutIndex(q.FixedCuts, start)
-	}
-	fixedAfter := cutIndex(q.FixedCuts, after(now))
-	lapsed, expiring := cutIndex(q.ExpiresCuts, after(now)), cutIndex(q.ExpiresCuts, after(now.Add(30*24*time.Hour)))
-	// weekOf is the week of the trend a time with cut n falls in (the
-	// weeks' starts are cuts too), -1 when it is before the first week or
-	// after now.
-	weekOf := func(n int, starts []int, afterNow int) int {
-		if weeks == 0 || n <= starts[0] || n > afterNow {
-			return -1
-		}
-		return sort.Search(weeks, func(i int) bool { return starts[i] >= n }) - 1
+		withinSLA[sev] = since(counts.Query, now.Add(-limit))
 	}
 	for _, t := range counts.Rows {
 		sev := t.Severity.String()
-		if t.FirstSeenCut > seenFrom && t.FirstSeenCut <= seenAfter {
-			m.NewInWindow += t.Count
-		}
-		if w := weekOf(t.FirstSeenCut, seenWeeks, seenAfter); w >= 0 {
-			m.Weeks[w].New += t.Count
-		}
 		status := t.Status
-		if status == finding.StatusAccepted && t.ExpiresCut >= 0 && t.ExpiresCut <= lapsed {
+		if status == finding.StatusAccepted && tallyOpen(t, now) {
 			m.AcceptExpired += t.Count
 			status = finding.StatusOpen
 		}
@@ -224,26 +224,23 @@ func tallyCounts(m *Metrics, counts Counts, now time.Time, window time.Duration,
 		case finding.StatusOpen:
 			m.Open[sev] += t.Count
 			m.OpenByCategory[string(t.Category)] += t.Count
-			// The oldest of the group is the oldest open finding's age.
-			days := int(now.Sub(t.EarliestFirstSeen).Hours() / 24)
-			if d, seen := m.OldestOpenDays[sev]; !seen || days > d {
-				m.OldestOpenDays[sev] = days
+			// The group's oldest finding is the oldest of them all.
+			age := now.Sub(t.EarliestFirstSeen)
+			if d, seen := m.OldestOpenDays[sev]; !seen || int(age.Hours()/24) > d {
+				m.OldestOpenDays[sev] = int(age.Hours() / 24)
 			}
-			// Older than the limit: first seen before now - limit.
-			if i, ok := overSLA[t.Severity]; ok && t.FirstSeenCut <= i {
-				m.OverSLA[sev] += t.Count
+			if within, ok := withinSLA[t.Severity]; ok {
+				if n := t.Count - within(t); n > 0 {
+					m.OverSLA[sev] += n
+				}
 			}
-			if t.Category == finding.Detection && t.FirstSeenCut <= untriaged {
-				m.DetectionsUntriaged += t.Count
-			}
-		case finding.StatusFixed:
-			if w := weekOf(t.FixedCut, fixedWeeks, fixedAfter); t.FixedCut >= 0 && w >= 0 {
-				m.Weeks[w].Fixed += t.Count
+			if t.Category == finding.Detection {
+				m.DetectionsUntriaged += t.Count - recent(t)
 			}
 		case finding.StatusAccepted:
 			m.Accepted += t.Count
-			if t.ExpiresCut >= 0 && t.ExpiresCut <= expiring {
-				m.AcceptExpiring += t.Count // still in force, for at most 30 days
+			if t.Expires != nil && t.Expires.Sub(now) <= 30*24*time.Hour {
+				m.AcceptExpiring += t.Count // still in force (tallyOpen said so), for at most 30 days
 			}
 		case finding.StatusFalsePositive:
 			m.FalsePositive += t.Count

@@ -2,6 +2,7 @@ package program
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -86,7 +87,7 @@ type Ranking struct {
 }
 
 // Rank scores every service of the catalog on the findings open at now
-// (IsOpen), counted as RankQuery(now) counts them. A finding belongs to
+// (IsOpen), counted as RankQuery counts them. A finding belongs to
 // every service that lists its target or matches its resource.
 func Rank(c *Catalog, open Counts, now time.Time) Ranking {
 	type acc struct {
@@ -101,12 +102,13 @@ func Rank(c *Catalog, open Counts, now time.Time) Ranking {
 		accs[i] = acc{counts: map[string]int{}, exposed: map[string]bool{}, privilege: map[string]bool{}, targets: map[string]bool{}}
 	}
 	unassigned := map[string]int{}
-	isOpen, claims := open.openAt(now), c.claims()
+	cl := c.claimer()
+	var owners []int
 	for _, t := range open.Rows {
-		if !isOpen(t) {
+		if !tallyOpen(t, now) {
 			continue
 		}
-		owners := claims(t.Target, t.Resource)
+		owners = cl.owners(owners[:0], t.Target, t.Resource)
 		for _, i := range owners {
 			a := &accs[i]
 			// Points are halves at most, so the sum is exact in any order.
@@ -187,25 +189,64 @@ func Rank(c *Catalog, open Counts, now time.Time) Ranking {
 	return out
 }
 
-// claims returns the indexes of the services that claim a finding: those
-// that list its target or match its resource. It remembers each pair, since
-// counts repeat them (one group per rule and severity).
-func (c *Catalog) claims() func(target, resource string) []int {
-	memo := map[[2]string][]int{}
-	return func(target, resource string) []int {
-		k := [2]string{target, resource}
-		if owners, ok := memo[k]; ok {
-			return owners
-		}
-		var owners []int
-		for i := range c.Services {
-			if s := &c.Services[i]; s.ownsTarget(target) || s.ownsResource(resource) {
-				owners = append(owners, i)
-			}
-		}
-		memo[k] = owners
-		return owners
+// claimer tells which services claim a finding: those that list its
+// target or match its resource. It is made once for many findings.
+type claimer struct {
+	services []Service
+	patterns [][]pattern
+	// targets remembers which services list each target seen.
+	targets map[string][]bool
+}
+
+func (c *Catalog) claimer() *claimer {
+	cl := &claimer{services: c.Services, patterns: make([][]pattern, len(c.Services)), targets: map[string][]bool{}}
+	for i := range c.Services {
+		cl.patterns[i] = compilePatterns(c.Services[i].Resources)
 	}
+	return cl
+}
+
+// listing returns, per service, whether it lists the target.
+func (cl *claimer) listing(target string) []bool {
+	l, ok := cl.targets[target]
+	if !ok {
+		l = make([]bool, len(cl.services))
+		for i := range cl.services {
+			l[i] = cl.services[i].ownsTarget(target)
+		}
+		cl.targets[target] = l
+	}
+	return l
+}
+
+// owners appends the indexes of the services that claim a finding to dst,
+// in the catalog's order.
+func (cl *claimer) owners(dst []int, target, resource string) []int {
+	listed := cl.listing(target)
+	name, named := resourceName(resource)
+	for i := range cl.services {
+		if listed[i] || named && matchesAny(cl.patterns[i], name) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+// claimed reports whether any service claims a finding.
+func (cl *claimer) claimed(target, resource string) bool {
+	if slices.Contains(cl.listing(target), true) {
+		return true
+	}
+	name, named := resourceName(resource)
+	if !named {
+		return false
+	}
+	for _, ps := range cl.patterns {
+		if matchesAny(ps, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstOf returns the alphabetically first reason and how many more there are.
@@ -256,9 +297,9 @@ func everyFindingOwned(c *Catalog, ev Evidence) (bool, string) {
 		return false, fmt.Sprintf("no complete scan in the last %s to tie to the %d services", days(maxAge), len(c.Services))
 	}
 	unassigned := map[string]int{}
-	isOpen, claims := ev.Owned.openAt(ev.Now), c.claims()
+	cl := c.claimer()
 	for _, t := range ev.Owned.Rows {
-		if isOpen(t) && len(claims(t.Target, t.Resource)) == 0 {
+		if tallyOpen(t, ev.Now) && !cl.claimed(t.Target, t.Resource) {
 			unassigned[t.Target] += t.Count
 		}
 	}

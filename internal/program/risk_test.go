@@ -60,7 +60,7 @@ func TestRankExplainsEveryTerm(t *testing.T) {
 			return r
 		}(),
 	}
-	got := Rank(c, counted(open, RankQuery(now)), now)
+	got := Rank(c, counted(open, RankQuery()), now)
 	if len(got.Services) != 3 {
 		t.Fatalf("ranked %d services", len(got.Services))
 	}
@@ -104,7 +104,7 @@ func TestRankCapsWeaknesses(t *testing.T) {
 	for range 9 {
 		open = append(open, rec("/src/legacy", "", "GHSA-1", finding.Critical))
 	}
-	r := Rank(c, counted(open, RankQuery(now)), now).Services[0]
+	r := Rank(c, counted(open, RankQuery()), now).Services[0]
 	if r.Terms[2].Points != 40 || !strings.Contains(r.Terms[2].Why, "9 critical (90 points, capped)") || r.Score != 50 {
 		t.Errorf("terms %+v score %d, want weaknesses capped at 40 and a score of 50", r.Terms, r.Score)
 	}
@@ -188,7 +188,7 @@ func FuzzParseCatalog(f *testing.F) {
 				t.Fatalf("accepted a service without owner, with a bad name or with control characters: %+v", s)
 			}
 		}
-		Rank(c, counted([]store.Record{rec("t", "arn:aws:s3:::b", "AWS-S3-006", finding.High)}, RankQuery(now)), now)
+		Rank(c, counted([]store.Record{rec("t", "arn:aws:s3:::b", "AWS-S3-006", finding.High)}, RankQuery()), now)
 	})
 }
 

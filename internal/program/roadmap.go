@@ -116,8 +116,8 @@ type Evidence struct {
 	Scans []store.Scan
 	// Open counts the findings that may count as open, as FindingsQuery
 	// made them for the same controls and Now; Owned counts them by target
-	// and resource, as OwnershipQuery made them for Now, for the catalog
-	// controls. Gather fills both.
+	// and resource, as RankQuery made them, for the catalog controls.
+	// Gather fills both.
 	Open, Owned  Counts
 	Attestations []store.Attestation
 	// Repo is the repository to check, nil when none was given.
@@ -234,18 +234,17 @@ func evalFindings(c Control, ev Evidence, open []store.Tally, listed map[string]
 	worst := finding.Info
 	n, pending := 0, 0
 	if (len(fe.Rules) > 0 || fe.Checklist != "" || fe.Category != "") && len(open) > 0 {
-		isOpen := ev.Open.openAt(ev.Now)
 		if fe.TargetPrefix != "" && !slices.Contains(ev.Open.Query.TargetPrefixes, fe.TargetPrefix) {
 			panic("program: open findings counted without the target prefix of control " + c.ID + ": count them with FindingsQuery for the same controls")
 		}
-		// A group first seen at or after now - TriageWithin is within the
+		// Findings first seen at or after now - TriageWithin are within the
 		// triage window: now - first seen <= TriageWithin.
-		triage := -1
+		pendingOf := func(store.Tally) int { return 0 }
 		if fe.TriageWithin > 0 {
-			triage = cutIndex(ev.Open.Query.FirstSeenCuts, ev.Now.Add(-fe.TriageWithin))
+			pendingOf = since(ev.Open.Query, ev.Now.Add(-fe.TriageWithin))
 		}
 		for _, t := range open {
-			if !isOpen(t) {
+			if !tallyOpen(t, ev.Now) {
 				continue
 			}
 			// The group's target prefix is the longest of the query's its
@@ -259,13 +258,13 @@ func evalFindings(c Control, ev Evidence, open []store.Tally, listed map[string]
 			if !rules[t.RuleID] && !byStep && !byCategory {
 				continue
 			}
-			if triage >= 0 && t.FirstSeenCut > triage {
-				pending += t.Count
-				continue
+			p := pendingOf(t)
+			pending += p
+			if late := t.Count - p; late > 0 {
+				n += late
+				counts[t.RuleID] += late
+				worst = max(worst, t.Severity)
 			}
-			n += t.Count
-			counts[t.RuleID] += t.Count
-			worst = max(worst, t.Severity)
 		}
 	}
 	if n == 0 {

@@ -31,9 +31,11 @@ const (
 	ByChecklist
 	// ByFixable groups by whether a finding names versions that fix it.
 	ByFixable
-	// ByFirstSeen and ByFixedAt group by the exact time.
+	// ByFirstSeen, ByFixedAt and ByExpires group by the exact time a
+	// finding was first seen, fixed, and until when it is accepted.
 	ByFirstSeen
 	ByFixedAt
+	ByExpires
 )
 
 // fieldColumns are the columns of the fields: the only names Tally puts in
@@ -41,33 +43,36 @@ const (
 var fieldColumns = map[Field]string{
 	ByTarget: "target", ByResource: "resource", ByScanner: "scanner", ByRuleID: "rule_id",
 	ByCategory: "category", BySeverity: "severity_level", ByStatus: "status", ByChecklist: "checklist",
-	ByFixable: "fixable", ByFirstSeen: "first_seen", ByFixedAt: "fixed_at",
+	ByFixable: "fixable", ByFirstSeen: "first_seen", ByFixedAt: "fixed_at", ByExpires: "status_expires",
 }
 
 // TallyQuery says which findings Tally counts and how it groups them.
 type TallyQuery struct {
 	// Statuses selects findings by status; empty selects every finding.
 	Statuses []finding.Status
-	// FixedSince, unless zero, selects only findings fixed at or after it.
-	FixedSince time.Time
-	// By lists the fields findings are grouped by.
+	// FirstSeenSince and FixedSince, unless zero, select only findings
+	// first seen, or fixed, at or after them.
+	FirstSeenSince, FixedSince time.Time
+	// By lists the fields findings are grouped by. Grouping by fields in
+	// the order of an index (00007_tally.sql) lets SQLite count without
+	// sorting.
 	By []Field
 	// TargetPrefixes also groups findings by the longest of these prefixes
 	// their target starts with (Tally.TargetPrefix): a target starts with
 	// one of them exactly when that group's TargetPrefix does. They are
 	// compared by characters, so they must be valid UTF-8.
 	TargetPrefixes []string
-	// FirstSeenCuts, FixedCuts and ExpiresCuts, each in ascending order, also
-	// group findings by how many of the times are at or before the finding's
-	// first_seen, fixed_at and status_expires (Tally.FirstSeenCut, FixedCut,
-	// ExpiresCut; -1 for a time that is not set). The comparison is Go's on
-	// the stored times: first_seen >= cut exactly when FirstSeenCut is
-	// past the cut's index.
-	FirstSeenCuts, FixedCuts, ExpiresCuts []time.Time
+	// SeenSince asks, for each of these times, how many findings of each
+	// group were first seen at or after it (Tally.SeenSince), as Go
+	// compares the stored times.
+	SeenSince []time.Time
+	// Earliest asks for each group's earliest first_seen.
+	Earliest bool
 }
 
 // Tally is one group of findings: the values of the fields grouped by (zero
-// for the others) and how many findings share them.
+// for the others) and how many findings share them. Checklist slices are
+// shared between groups: do not change them.
 type Tally struct {
 	Target    string
 	Resource  string
@@ -80,12 +85,13 @@ type Tally struct {
 	Fixable   bool
 	FirstSeen time.Time
 	FixedAt   *time.Time
+	Expires   *time.Time
 
-	TargetPrefix                       string
-	FirstSeenCut, FixedCut, ExpiresCut int
+	TargetPrefix string
+	SeenSince    []int
 
-	// Count is how many findings the group holds, EarliestFirstSeen the
-	// earliest first_seen among them.
+	// Count is how many findings the group holds; EarliestFirstSeen the
+	// earliest first_seen among them, when asked for.
 	Count             int
 	EarliestFirstSeen time.Time
 }
@@ -113,6 +119,9 @@ func (s *sqlStore) Tally(ctx context.Context, q TallyQuery) ([]Tally, error) {
 			marks = append(marks, arg(string(st)))
 		}
 		where = append(where, "status IN ("+strings.Join(marks, ", ")+")")
+	}
+	if !q.FirstSeenSince.IsZero() {
+		where = append(where, "first_seen >= "+arg(cutTime(q.FirstSeenSince)))
 	}
 	if !q.FixedSince.IsZero() {
 		where = append(where, "fixed_at >= "+arg(cutTime(q.FixedSince)))
@@ -144,44 +153,35 @@ func (s *sqlStore) Tally(ctx context.Context, q TallyQuery) ([]Tally, error) {
 			return err
 		})
 	}
-	for _, c := range []struct {
-		column string
-		cuts   []time.Time
-		dst    func(*Tally) *int
-	}{
-		{"first_seen", q.FirstSeenCuts, func(t *Tally) *int { return &t.FirstSeenCut }},
-		{"fixed_at", q.FixedCuts, func(t *Tally) *int { return &t.FixedCut }},
-		{"status_expires", q.ExpiresCuts, func(t *Tally) *int { return &t.ExpiresCut }},
-	} {
-		if len(c.cuts) == 0 {
-			continue
-		}
-		if !slices.IsSortedFunc(c.cuts, func(a, b time.Time) int { return a.Compare(b) }) {
-			return nil, fmt.Errorf("tally findings: %w: %s cuts are not in ascending order", ErrInvalid, c.column)
-		}
-		keys = append(keys, "CASE WHEN "+c.column+" IS NULL THEN -1 ELSE "+cutExpr(c.column, c.cuts, 0, len(c.cuts), arg)+" END")
-		dst := c.dst
-		read = append(read, func(t *Tally, v any) error {
-			n, err := asInt(v)
-			*dst(t) = n
-			return err
-		})
-	}
-
+	// SELECT k0, k1, ..., COUNT(*)[, MIN(fs)] FROM (SELECT <key> AS k0, ...
+	// FROM findings WHERE ...) AS f GROUP BY k0, k1, ...
 	inner := make([]string, 0, len(keys)+1)
-	outer := make([]string, 0, len(keys))
+	outer := make([]string, 0, len(keys)+2)
 	for i, k := range keys {
 		inner = append(inner, k+" AS k"+strconv.Itoa(i))
 		outer = append(outer, "k"+strconv.Itoa(i))
 	}
-	inner = append(inner, "first_seen AS fs")
+	groups := strings.Join(outer, ", ")
+	outer = append(outer, "COUNT(*)")
+	if q.Earliest || len(q.SeenSince) > 0 {
+		inner = append(inner, "first_seen AS fs")
+	}
+	if q.Earliest {
+		outer = append(outer, "MIN(fs)")
+	}
+	for _, t := range q.SeenSince {
+		outer = append(outer, "SUM(CASE WHEN fs >= "+arg(cutTime(t))+" THEN 1 ELSE 0 END)")
+	}
+	if len(inner) == 0 {
+		inner = append(inner, "1 AS one")
+	}
 	query := "SELECT " + strings.Join(inner, ", ") + " FROM findings"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query = "SELECT " + strings.Join(append(slices.Clone(outer), "COUNT(*)", "MIN(fs)"), ", ") + " FROM (" + query + ") AS f"
-	if len(outer) > 0 {
-		query += " GROUP BY " + strings.Join(outer, ", ")
+	query = "SELECT " + strings.Join(outer, ", ") + " FROM (" + query + ") AS f"
+	if groups != "" {
+		query += " GROUP BY " + groups
 	}
 
 	rows, err := s.db.QueryContext(ctx, query, args...)
@@ -190,7 +190,7 @@ func (s *sqlStore) Tally(ctx context.Context, q TallyQuery) ([]Tally, error) {
 	}
 	defer rows.Close()
 	var out []Tally
-	vals := make([]any, len(keys)+2)
+	vals := make([]any, len(outer))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
 		ptrs[i] = &vals[i]
@@ -208,8 +208,20 @@ func (s *sqlStore) Tally(ctx context.Context, q TallyQuery) ([]Tally, error) {
 			continue // the one row of an ungrouped count of nothing
 		}
 		t.Count = n
-		if t.EarliestFirstSeen, _, err = asTime(vals[len(keys)+1]); err != nil {
-			return nil, fmt.Errorf("tally findings: first seen: %w", err)
+		next := len(keys) + 1
+		if q.Earliest {
+			if t.EarliestFirstSeen, _, err = asTime(vals[next]); err != nil {
+				return nil, fmt.Errorf("tally findings: first seen: %w", err)
+			}
+			next++
+		}
+		if len(q.SeenSince) > 0 {
+			t.SeenSince = make([]int, len(q.SeenSince))
+			for i := range t.SeenSince {
+				if t.SeenSince[i], err = asInt(vals[next+i]); err != nil {
+					return nil, fmt.Errorf("tally findings: first seen since: %w", err)
+				}
+			}
 		}
 		for i, r := range read {
 			if err := r(&t, vals[i]); err != nil {
@@ -278,6 +290,14 @@ func fieldReader(f Field) func(t *Tally, v any) error {
 			}
 			return err
 		}
+	case ByExpires:
+		return func(t *Tally, v any) error {
+			at, ok, err := asTime(v)
+			if ok {
+				t.Expires = &at
+			}
+			return err
+		}
 	}
 	// ByChecklist: each distinct list is decoded once.
 	decoded := map[string][]string{}
@@ -313,18 +333,6 @@ func prefixExpr(prefixes []string, arg func(any) string) (string, []string, erro
 	}
 	b.WriteString(" ELSE -1 END")
 	return b.String(), sorted, nil
-}
-
-// cutExpr counts the cuts at or before column, knowing that cuts[:lo] are
-// and cuts[hi:] are not: a binary search, so each row compares about
-// log2(len(cuts)) times.
-func cutExpr(column string, cuts []time.Time, lo, hi int, arg func(any) string) string {
-	if lo == hi {
-		return strconv.Itoa(lo)
-	}
-	mid := (lo + hi) / 2
-	return "CASE WHEN " + column + " >= " + arg(cutTime(cuts[mid])) + " THEN " + cutExpr(column, cuts, mid+1, hi, arg) +
-		" ELSE " + cutExpr(column, cuts, lo, mid, arg) + " END"
 }
 
 // cutTime is the first stored time at or after t. Stored times have

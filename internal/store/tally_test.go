@@ -134,13 +134,12 @@ func TestTallyCountsWhatTheFindingsSay(t *testing.T) {
 			for range rnd.IntN(9) {
 				out = append(out, cutNear())
 			}
-			slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
 			return out
 		}
 		fields := []store.Field{store.ByTarget, store.ByResource, store.ByScanner, store.ByRuleID, store.ByCategory,
-			store.BySeverity, store.ByStatus, store.ByChecklist, store.ByFixable, store.ByFirstSeen, store.ByFixedAt}
+			store.BySeverity, store.ByStatus, store.ByChecklist, store.ByFixable, store.ByFirstSeen, store.ByFixedAt, store.ByExpires}
 		prefixes := []string{"", "/repo/", "/repo/b_", "/repo/b%", "aws", "aws-org:", "é", "é-unicode/т", "/repo/a/longer"}
-		queries := []store.TallyQuery{{}, {By: fields}}
+		queries := []store.TallyQuery{{}, {By: fields, Earliest: true}, {Statuses: []finding.Status{"open"}, FirstSeenSince: times[0].AddDate(1, 0, 0)}}
 		for range 150 {
 			var q store.TallyQuery
 			for _, f := range fields {
@@ -161,7 +160,10 @@ func TestTallyCountsWhatTheFindingsSay(t *testing.T) {
 			if rnd.IntN(4) == 0 {
 				q.FixedSince = cutNear()
 			}
-			q.FirstSeenCuts, q.FixedCuts, q.ExpiresCuts = cuts(), cuts(), cuts()
+			if rnd.IntN(4) == 0 {
+				q.FirstSeenSince = cutNear()
+			}
+			q.SeenSince, q.Earliest = cuts(), rnd.IntN(2) == 0
 			queries = append(queries, q)
 		}
 		for i, q := range queries {
@@ -175,9 +177,11 @@ func TestTallyCountsWhatTheFindingsSay(t *testing.T) {
 				t.Fatalf("query %d %+v: %d groups, want %d:\ngot  %v\nwant %v", i, q, len(got), len(want), got, want)
 			}
 			for j := range got {
-				if storetest.Key(got[j]) != storetest.Key(want[j]) || got[j].Count != want[j].Count || !got[j].EarliestFirstSeen.Equal(want[j].EarliestFirstSeen) {
-					t.Fatalf("query %d %+v: group %d\ngot  %s ×%d from %s\nwant %s ×%d from %s", i, q, j,
-						storetest.Key(got[j]), got[j].Count, got[j].EarliestFirstSeen, storetest.Key(want[j]), want[j].Count, want[j].EarliestFirstSeen)
+				if storetest.Key(got[j]) != storetest.Key(want[j]) || got[j].Count != want[j].Count ||
+					!got[j].EarliestFirstSeen.Equal(want[j].EarliestFirstSeen) || !slices.Equal(got[j].SeenSince, want[j].SeenSince) {
+					t.Fatalf("query %d %+v: group %d\ngot  %s ×%d from %s since %v\nwant %s ×%d from %s since %v", i, q, j,
+						storetest.Key(got[j]), got[j].Count, got[j].EarliestFirstSeen, got[j].SeenSince,
+						storetest.Key(want[j]), want[j].Count, want[j].EarliestFirstSeen, want[j].SeenSince)
 				}
 			}
 		}
@@ -186,13 +190,10 @@ func TestTallyCountsWhatTheFindingsSay(t *testing.T) {
 
 func TestTallyRefusesBadQueries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s store.Store) {
-		now := time.Now()
 		for name, q := range map[string]store.TallyQuery{
-			"unknown field":      {By: []store.Field{99}},
-			"unknown status":     {Statuses: []finding.Status{"closed"}},
-			"cuts out of order":  {FirstSeenCuts: []time.Time{now, now.Add(-time.Second)}},
-			"prefix not UTF-8":   {TargetPrefixes: []string{"\xff"}},
-			"expiry cuts unsort": {ExpiresCuts: []time.Time{now.Add(time.Hour), now}},
+			"unknown field":    {By: []store.Field{99}},
+			"unknown status":   {Statuses: []finding.Status{"closed"}},
+			"prefix not UTF-8": {TargetPrefixes: []string{"\xff"}},
 		} {
 			if _, err := s.Tally(context.Background(), q); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("%s: err = %v, want ErrInvalid", name, err)

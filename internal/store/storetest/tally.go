@@ -22,6 +22,9 @@ func Tally(records []store.Record, q store.TallyQuery) []store.Tally {
 		if len(q.Statuses) > 0 && !slices.Contains(q.Statuses, r.Status) {
 			continue
 		}
+		if !q.FirstSeenSince.IsZero() && r.FirstSeen.Before(q.FirstSeenSince) {
+			continue
+		}
 		if !q.FixedSince.IsZero() && (r.FixedAt == nil || r.FixedAt.Before(q.FixedSince)) {
 			continue
 		}
@@ -54,6 +57,8 @@ func Tally(records []store.Record, q store.TallyQuery) []store.Tally {
 				t.FirstSeen = r.FirstSeen
 			case store.ByFixedAt:
 				t.FixedAt = r.FixedAt
+			case store.ByExpires:
+				t.Expires = r.StatusExpires
 			}
 		}
 		for _, p := range prefixes {
@@ -62,19 +67,26 @@ func Tally(records []store.Record, q store.TallyQuery) []store.Tally {
 				break
 			}
 		}
-		t.FirstSeenCut = cut(q.FirstSeenCuts, &r.FirstSeen)
-		t.FixedCut = cut(q.FixedCuts, r.FixedAt)
-		t.ExpiresCut = cut(q.ExpiresCuts, r.StatusExpires)
 		k := Key(t)
 		g, ok := groups[k]
 		if !ok {
-			t.EarliestFirstSeen = r.FirstSeen
+			if q.Earliest {
+				t.EarliestFirstSeen = r.FirstSeen
+			}
 			groups[k] = &t
 			g = &t
 		}
 		g.Count++
-		if r.FirstSeen.Before(g.EarliestFirstSeen) {
+		if q.Earliest && r.FirstSeen.Before(g.EarliestFirstSeen) {
 			g.EarliestFirstSeen = r.FirstSeen
+		}
+		if len(q.SeenSince) > 0 && g.SeenSince == nil {
+			g.SeenSince = make([]int, len(q.SeenSince))
+		}
+		for i, since := range q.SeenSince {
+			if !r.FirstSeen.Before(since) {
+				g.SeenSince[i]++
+			}
 		}
 	}
 	out := make([]store.Tally, 0, len(groups))
@@ -85,33 +97,17 @@ func Tally(records []store.Record, q store.TallyQuery) []store.Tally {
 	return out
 }
 
-// cut counts the cuts at or before t, -1 when t is not set; 0 without cuts.
-func cut(cuts []time.Time, t *time.Time) int {
-	if len(cuts) == 0 {
-		return 0
-	}
-	if t == nil {
-		return -1
-	}
-	n := 0
-	for _, c := range cuts {
-		if !t.Before(c) {
-			n++
-		}
-	}
-	return n
-}
-
-// Key identifies a tally's group: every field but Count and
+// Key identifies a tally's group: every field but the counts and
 // EarliestFirstSeen, with times to the nanosecond.
 func Key(t store.Tally) string {
-	fixed := "-"
-	if t.FixedAt != nil {
-		fixed = t.FixedAt.UTC().Format(time.RFC3339Nano)
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339Nano)
 	}
-	return fmt.Sprintf("%q %q %q %q %q %d %q %q %t %s %s %q %d %d %d", t.Target, t.Resource, t.Scanner, t.RuleID, t.Category,
-		t.Severity, t.Status, t.Checklist, t.Fixable, t.FirstSeen.UTC().Format(time.RFC3339Nano), fixed, t.TargetPrefix,
-		t.FirstSeenCut, t.FixedCut, t.ExpiresCut)
+	return fmt.Sprintf("%q %q %q %q %q %d %q %q %t %s %s %s %q", t.Target, t.Resource, t.Scanner, t.RuleID, t.Category,
+		t.Severity, t.Status, t.Checklist, t.Fixable, at(&t.FirstSeen), at(t.FixedAt), at(t.Expires), t.TargetPrefix)
 }
 
 // Sort orders tallies by Key, so two lists of the same groups compare equal.
@@ -130,6 +126,9 @@ func Merge(ts []store.Tally) []store.Tally {
 			out[n-1].Count += t.Count
 			if t.EarliestFirstSeen.Before(out[n-1].EarliestFirstSeen) {
 				out[n-1].EarliestFirstSeen = t.EarliestFirstSeen
+			}
+			for i := range t.SeenSince {
+				out[n-1].SeenSince[i] += t.SeenSince[i]
 			}
 			continue
 		}

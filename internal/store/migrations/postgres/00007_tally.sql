@@ -20,6 +20,16 @@ FROM (
 WHERE findings.id = steps.id;
 UPDATE findings SET fixable = 1 WHERE json_array_length(extra::json -> 'fixed_versions') > 0;
 
+-- Indexes for the metrics' trend: the findings first seen, and fixed,
+-- since a time. Unlike SQLite's schema there is no index covering the open
+-- findings by target and resource: PostgreSQL counts them with a hash
+-- aggregate, needs no sorted input, and would refuse findings whose
+-- target, resource and checklist passed a B-tree entry's 2,704 bytes.
+CREATE INDEX findings_fixed_at ON findings (status, fixed_at, severity_level, first_seen);
+CREATE INDEX findings_first_seen ON findings (first_seen);
+
 -- +goose Down
+DROP INDEX findings_first_seen;
+DROP INDEX findings_fixed_at;
 ALTER TABLE findings DROP COLUMN fixable;
 ALTER TABLE findings DROP COLUMN checklist;

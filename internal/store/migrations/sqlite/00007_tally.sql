@@ -19,6 +19,18 @@ WHERE EXISTS (
     WHERE json_extract(r.value, '$.type') = 'checklist');
 UPDATE findings SET fixable = 1 WHERE json_array_length(findings.extra, '$.fixed_versions') > 0;
 
+-- Indexes the tallies read instead of the table, in the order they group
+-- by, so SQLite counts without sorting: the findings by status and what the
+-- roadmap's controls read, then target and resource (the service ranking);
+-- and the findings first seen, and fixed, since a time (the metrics' trend).
+CREATE INDEX findings_open_tally ON findings (status, scanner, rule_id, category, severity_level, checklist,
+    status_expires, target, resource, fixable, first_seen);
+CREATE INDEX findings_fixed_at ON findings (status, fixed_at, severity_level, first_seen);
+CREATE INDEX findings_first_seen ON findings (first_seen);
+
 -- +goose Down
+DROP INDEX findings_first_seen;
+DROP INDEX findings_fixed_at;
+DROP INDEX findings_open_tally;
 ALTER TABLE findings DROP COLUMN fixable;
 ALTER TABLE findings DROP COLUMN checklist;
