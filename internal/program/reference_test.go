@@ -6,6 +6,7 @@ package program
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"time"
@@ -185,7 +186,7 @@ func refRank(c *Catalog, open []store.Record, now time.Time) Ranking {
 		claimed := false
 		for i := range c.Services {
 			s := &c.Services[i]
-			if !s.ownsTarget(rec.Target) && !s.ownsResource(rec.Resource) {
+			if !s.ownsTarget(rec.Target) && !refOwnsResource(s, rec.Resource) {
 				continue
 			}
 			claimed = true
@@ -387,4 +388,22 @@ func refCompute(all []store.Record, scans []store.Scan, now time.Time, window ti
 		}
 	}
 	return m
+}
+
+// refOwnsResource is Service.ownsResource as it was, matching every pattern
+// with path.Match.
+func refOwnsResource(s *Service, resource string) bool {
+	if i := strings.LastIndexByte(resource, '#'); i >= 0 && alertID.MatchString(resource[i+1:]) {
+		resource = resource[:i]
+	}
+	if resource == "" {
+		return false
+	}
+	r := resourcePattern(resource)
+	for _, p := range s.Resources {
+		if ok, _ := path.Match(resourcePattern(p), r); ok {
+			return true
+		}
+	}
+	return false
 }

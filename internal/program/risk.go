@@ -111,7 +111,7 @@ func Rank(c *Catalog, open Counts, now time.Time) Ranking {
 		owners = cl.owners(owners[:0], t.Target, t.Resource)
 		for _, i := range owners {
 			a := &accs[i]
-			// Points are halves at most, so the sum is exact in any order.
+			// Points are multiples of a half, so the sums are exact in any order.
 			pts := severityPoints[t.Severity]
 			if t.Category == finding.Vulnerability && t.Fixable {
 				pts *= 1.5

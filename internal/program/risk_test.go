@@ -229,3 +229,22 @@ func TestCatalogControls(t *testing.T) {
 		})
 	}
 }
+
+// TestPatternsMatchAsPathMatch holds the literal-prefix shortcut of
+// resource matching to path.Match on patterns whose special characters
+// come early, late or escaped, and on malformed ones.
+func TestPatternsMatchAsPathMatch(t *testing.T) {
+	patterns := []string{"*", "arn:aws:s3:::logs-*", "arn:aws:s3:::logs/*", "*:db:orders*", "arn:aws:iam::?:role/x",
+		"arn:aws:iam::[0-9]*:role/*", `arn:aws:s3:::a\*b`, `arn:aws:s3:::a\`, "arn:aws:s3:::[", "module.orders.*", "exact"}
+	names := []string{"", "arn:aws:s3:::logs-1", "arn:aws:s3:::logs/2024/x", "arn:aws:rds:us-east-1:1:db:orders-main",
+		"arn:aws:iam::1:role/x", "arn:aws:iam::12:role/x", "arn:aws:s3:::a*b", "arn:aws:s3:::ab", "arn:aws:s3:::a\\",
+		"arn:aws:s3:::[", "module.orders.aws_s3_bucket.b", "exact", "exactly", "arn:aws:iam::1:user/bob#0123456789abcdef0123456789abcdef"}
+	for _, p := range patterns {
+		s := &Service{Name: "s", Resources: []string{p}}
+		for _, n := range names {
+			if got, want := s.ownsResource(n), refOwnsResource(s, n); got != want {
+				t.Errorf("pattern %q, resource %q: %v, path.Match says %v", p, n, got, want)
+			}
+		}
+	}
+}

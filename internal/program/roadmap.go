@@ -247,9 +247,9 @@ func evalFindings(c Control, ev Evidence, open []store.Tally, listed map[string]
 			if !tallyOpen(t, ev.Now) {
 				continue
 			}
-			// The group's target prefix is the longest of the query's its
-			// target starts with, so the target starts with the control's
-			// prefix exactly when the group's prefix does.
+			// The group's target prefix is the longest of the query's
+			// prefixes that its target starts with, so the target starts
+			// with the control's prefix exactly when the group's prefix does.
 			if t.Scanner != fe.FromScanner || !strings.HasPrefix(t.TargetPrefix, fe.TargetPrefix) || t.Severity < fe.MinSeverity {
 				continue
 			}

@@ -11,14 +11,14 @@ import (
 )
 
 // Tallier is what the program views read from the store: counts of
-// findings, never the findings themselves, so a view costs about the same
-// on a store of any size. store.Store is one.
+// findings grouped by the few fields a view needs, never the findings'
+// text. store.Store is one.
 type Tallier interface {
 	Tally(ctx context.Context, q store.TallyQuery) ([]store.Tally, error)
 }
 
 // Counts are tallies of stored findings with the query that made them: the
-// query says what each tally's cuts mean.
+// query says which times each tally's SeenSince counts are for.
 type Counts struct {
 	Query store.TallyQuery
 	Rows  []store.Tally
@@ -50,16 +50,11 @@ func since(q store.TallyQuery, t time.Time) func(store.Tally) int {
 }
 
 // tallyOpen is IsOpen for a group of findings counted by status and
-// acceptance expiry: open, or accepted with an acceptance that expired at
-// or before now.
+// acceptance expiry.
 func tallyOpen(t store.Tally, now time.Time) bool {
-	switch t.Status {
-	case finding.StatusOpen, "":
-		return true
-	case finding.StatusAccepted:
-		return t.Expires != nil && !now.Before(*t.Expires)
-	}
-	return false
+	var r store.Record
+	r.Status, r.StatusExpires = t.Status, t.Expires
+	return IsOpen(r, now)
 }
 
 // openFields group findings by what the findings controls read and the

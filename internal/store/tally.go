@@ -153,8 +153,9 @@ func (s *sqlStore) Tally(ctx context.Context, q TallyQuery) ([]Tally, error) {
 			return err
 		})
 	}
-	// SELECT k0, k1, ..., COUNT(*)[, MIN(fs)] FROM (SELECT <key> AS k0, ...
-	// FROM findings WHERE ...) AS f GROUP BY k0, k1, ...
+	// SELECT k0, k1, ..., COUNT(*)[, MIN(fs)][, SUM(CASE WHEN fs >= $n ...)]
+	// FROM (SELECT <key> AS k0, ..., first_seen AS fs FROM findings WHERE ...)
+	// AS f GROUP BY k0, k1, ...
 	inner := make([]string, 0, len(keys)+1)
 	outer := make([]string, 0, len(keys)+2)
 	for i, k := range keys {

@@ -259,3 +259,23 @@ func TestMigrationFillsTallyColumns(t *testing.T) {
 		}
 	})
 }
+
+// TestTallyFollowsRescans changes a finding's checklist steps and fixed
+// versions between two scans: the counts follow the latest scan.
+func TestTallyFollowsRescans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		v := vuln("GHSA-aaaa-bbbb-cccc", "package-lock.json", "lodash", finding.High)
+		v.FixedVersions = nil
+		record(t, s, scan("/repo", store.ScanCompleted, 0, "deps"), v)
+		v.FixedVersions = []string{"4.17.21"}
+		v.References = []finding.Reference{{Type: finding.RefChecklist, ID: "AppSec: Test for vulns in 3rd party and open source code"}}
+		record(t, s, scan("/repo", store.ScanCompleted, 1, "deps"), v)
+		got, err := s.Tally(context.Background(), store.TallyQuery{By: []store.Field{store.ByChecklist, store.ByFixable}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || !got[0].Fixable || !slices.Equal(got[0].Checklist, []string{"AppSec: Test for vulns in 3rd party and open source code"}) || got[0].Count != 1 {
+			t.Errorf("tally after the rescan = %+v, want the finding fixable with its checklist step", got)
+		}
+	})
+}
