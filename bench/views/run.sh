@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Program views benchmark: times `palisade metrics`, `palisade roadmap` and
 # `palisade services` on a store, then `palisade serve` answering
-# /api/metrics, /api/roadmap, /api/services and the overview page. Not a
+# /api/metrics, /api/roadmap, /api/services, the overview page and the first
+# page of the findings list (which reads no tally: a check that the new
+# indexes leave it alone). Not a
 # test: run by hand on a store filled by bench/views (go run ./bench/views).
 #
 #   bash bench/views/run.sh PALISADE DB CATALOG [RUNS]     (default: 5)
@@ -35,7 +37,7 @@ done
 password="bench-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')"
 printf '%s\n' "$password" | "$bin" --db "$db" user add "bench-$$" --role viewer >/dev/null
 port=$((20000 + RANDOM % 20000))
-for route in /api/metrics /api/roadmap /api/services /; do
+for route in /api/metrics /api/roadmap /api/services / "/api/findings?limit=100"; do
 	"$bin" --db "$db" serve --listen "127.0.0.1:$port" --catalog "$catalog" 2>"$out/serve.log" &
 	pid=$!
 	for _ in $(seq 100); do
@@ -55,5 +57,5 @@ for route in /api/metrics /api/roadmap /api/services /; do
 	hwm=$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
-	printf 'GET %-13s wall %s s, server peak RSS %s MB\n' "$route" "$(awk '{ printf "%.2f\n", $2 }' "$out/runs" | range)" "$hwm"
+	printf 'GET %-24s wall %s s, server peak RSS %s MB\n' "$route" "$(awk '{ printf "%.2f\n", $2 }' "$out/runs" | range)" "$hwm"
 done

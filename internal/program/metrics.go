@@ -77,13 +77,15 @@ type MetricsCounts struct {
 	// the time it was first seen.
 	Seen Counts
 	// Fixed counts the findings fixed since the trend's first week by the
-	// time they were fixed, severity and the time they were first seen.
+	// time they were fixed, severity, the time they were first seen and
+	// status (fixed, unless a status change left a fixed time behind).
 	Fixed Counts
 }
 
 // metricsQueries are the queries of MetricsCounts for the window ending
-// now. Only the open findings are read whole; new and fixed findings are
-// read from the trend's first week on, through indexes on those times.
+// now. Only the open, accepted and false positive findings are read whole;
+// new and fixed findings are read from the trend's first week on, through
+// indexes on those times.
 func metricsQueries(now time.Time, window time.Duration, sla SLA) [3]store.TallyQuery {
 	if sla == nil {
 		sla = DefaultSLA
@@ -97,8 +99,9 @@ func metricsQueries(now time.Time, window time.Duration, sla SLA) [3]store.Tally
 		{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted, finding.StatusFalsePositive},
 			By: openFields, SeenSince: ages, Earliest: true},
 		{FirstSeenSince: weekStart, By: []store.Field{store.ByFirstSeen}},
-		{Statuses: []finding.Status{finding.StatusFixed}, FixedSince: weekStart,
-			By: []store.Field{store.ByFixedAt, store.BySeverity, store.ByFirstSeen}},
+		// By status rather than for status fixed only: SQLite then reads
+		// the fixed times from findings_fixed_at, not every fixed finding.
+		{FixedSince: weekStart, By: []store.Field{store.ByFixedAt, store.BySeverity, store.ByFirstSeen, store.ByStatus}},
 	}
 }
 
@@ -150,7 +153,7 @@ func Compute(mc MetricsCounts, scans []store.Scan, now time.Time, window time.Du
 	}
 	fixDays := map[string][]took{}
 	for _, t := range mc.Fixed.Rows {
-		if t.FixedAt == nil {
+		if t.Status != finding.StatusFixed || t.FixedAt == nil {
 			continue
 		}
 		if w := weekOf(*t.FixedAt); w >= 0 {

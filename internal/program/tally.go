@@ -60,7 +60,7 @@ func tallyOpen(t store.Tally, now time.Time) bool {
 // openFields group findings by what the findings controls read and the
 // acceptance expiry (for tallyOpen), in the order of the index
 // findings_open_tally, so that SQLite counts them without sorting.
-var openFields = []store.Field{store.ByStatus, store.ByScanner, store.ByRuleID, store.ByCategory, store.BySeverity,
+var openFields = []store.Field{store.ByStatus, store.BySeverity, store.ByScanner, store.ByRuleID, store.ByCategory,
 	store.ByChecklist, store.ByExpires}
 
 // FindingsQuery counts what the findings controls read: the findings that

@@ -23,18 +23,21 @@ UPDATE findings SET fixable = 1 WHERE json_array_length(extra::json -> 'fixed_ve
 -- Indexes the tallies read instead of the table: the findings by status
 -- and what the roadmap's controls read (an index-only scan once vacuumed),
 -- and the findings first seen, and fixed, since a time (the metrics' trend).
--- Unlike SQLite's findings_open_tally this one stops before target and
--- resource: PostgreSQL counts the ranking's groups with a hash aggregate from
--- the table, and a B-tree entry holds at most 2,704 bytes, which a long
--- resource could pass, failing its scan.
-CREATE INDEX findings_open_tally ON findings (status, scanner, rule_id, category, severity_level, checklist,
+-- findings_open_tally starts like findings_status_severity, which it
+-- replaces, as in SQLite's schema. Unlike SQLite's, it stops before target
+-- and resource: PostgreSQL counts the ranking's groups with a hash
+-- aggregate from the table, and a B-tree entry holds at most 2,704 bytes,
+-- which a long resource could pass, failing its scan.
+DROP INDEX findings_status_severity;
+CREATE INDEX findings_open_tally ON findings (status, severity_level, scanner, rule_id, category, checklist,
     status_expires, first_seen);
-CREATE INDEX findings_fixed_at ON findings (status, fixed_at, severity_level, first_seen);
+CREATE INDEX findings_fixed_at ON findings (fixed_at, severity_level, first_seen, status);
 CREATE INDEX findings_first_seen ON findings (first_seen);
 
 -- +goose Down
 DROP INDEX findings_first_seen;
 DROP INDEX findings_fixed_at;
 DROP INDEX findings_open_tally;
+CREATE INDEX findings_status_severity ON findings (status, severity_level);
 ALTER TABLE findings DROP COLUMN fixable;
 ALTER TABLE findings DROP COLUMN checklist;

@@ -23,14 +23,20 @@ UPDATE findings SET fixable = 1 WHERE json_array_length(findings.extra, '$.fixed
 -- by, so SQLite counts without sorting: the findings by status and what the
 -- roadmap's controls read, then target and resource (the service ranking);
 -- and the findings first seen, and fixed, since a time (the metrics' trend).
-CREATE INDEX findings_open_tally ON findings (status, scanner, rule_id, category, severity_level, checklist,
+-- findings_open_tally starts like findings_status_severity, which it
+-- replaces: a second index starting with status drew SQLite (which keeps no
+-- statistics) away from the one that orders the findings list by severity.
+-- For the same reason findings_fixed_at does not start with status.
+DROP INDEX findings_status_severity;
+CREATE INDEX findings_open_tally ON findings (status, severity_level, scanner, rule_id, category, checklist,
     status_expires, target, resource, fixable, first_seen);
-CREATE INDEX findings_fixed_at ON findings (status, fixed_at, severity_level, first_seen);
+CREATE INDEX findings_fixed_at ON findings (fixed_at, severity_level, first_seen, status);
 CREATE INDEX findings_first_seen ON findings (first_seen);
 
 -- +goose Down
 DROP INDEX findings_first_seen;
 DROP INDEX findings_fixed_at;
 DROP INDEX findings_open_tally;
+CREATE INDEX findings_status_severity ON findings (status, severity_level);
 ALTER TABLE findings DROP COLUMN fixable;
 ALTER TABLE findings DROP COLUMN checklist;
