@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Program views benchmark: times `palisade metrics`, `palisade roadmap` and
 # `palisade services` on a store, then `palisade serve` answering
-# /api/metrics, /api/roadmap, /api/services, the overview page and the first
-# page of the findings list (which reads no tally: a check that the new
-# indexes leave it alone). Not a
-# test: run by hand on a store filled by bench/views (go run ./bench/views).
+# /api/metrics, /api/roadmap, /api/services, the overview page and the
+# first page of the findings list (which reads no tally: a check that the
+# tally indexes leave it alone). Not a test: run by hand on a store filled
+# by bench/views (go run ./bench/views).
 #
 #   bash bench/views/run.sh PALISADE DB CATALOG [RUNS]     (default: 5)
 #

@@ -58,9 +58,10 @@ type TallyQuery struct {
 	// sorting.
 	By []Field
 	// TargetPrefixes also groups findings by the longest of these prefixes
-	// their target starts with (Tally.TargetPrefix): a target starts with
-	// one of them exactly when that group's TargetPrefix does. They are
-	// compared by characters, so they must be valid UTF-8.
+	// their target starts with (Tally.TargetPrefix, "" for none): a group's
+	// targets start with one of these prefixes exactly when its
+	// TargetPrefix does. They are compared by characters, so they must be
+	// valid UTF-8.
 	TargetPrefixes []string
 	// SeenSince asks, for each of these times, how many findings of each
 	// group were first seen at or after it (Tally.SeenSince), as Go
