@@ -10,7 +10,6 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/program"
-	"github.com/palisade-sec/palisade/internal/store"
 )
 
 func newMetricsCmd(a *App, g *globalFlags) *cobra.Command {
@@ -35,15 +34,14 @@ func newMetricsCmd(a *App, g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			all, err := s.Findings(cmd.Context(), store.Filter{Statuses: finding.Statuses})
-			if err != nil {
-				return err
-			}
 			scans, err := s.Scans(cmd.Context(), 0)
 			if err != nil {
 				return err
 			}
-			m := program.Compute(all, scans, a.Now().UTC(), win, nil)
+			m, err := program.Measure(cmd.Context(), s, scans, a.Now().UTC(), win, nil)
+			if err != nil {
+				return err
+			}
 			switch format {
 			case "json":
 				enc := json.NewEncoder(a.Stdout)

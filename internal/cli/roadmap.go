@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-sec/palisade/internal/finding"
 	"github.com/palisade-sec/palisade/internal/program"
 	"github.com/palisade-sec/palisade/internal/report"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -65,13 +64,14 @@ func newRoadmapCmd(a *App, g *globalFlags) *cobra.Command {
 			if ev.Scans, err = s.Scans(cmd.Context(), 0); err != nil {
 				return err
 			}
-			if ev.Open, err = openFindings(cmd, s); err != nil {
+			controls := program.Controls()
+			if err := ev.Gather(cmd.Context(), s, controls); err != nil {
 				return err
 			}
 			if ev.Attestations, err = s.Attestations(cmd.Context()); err != nil {
 				return err
 			}
-			results := program.Evaluate(program.Controls(), ev)
+			results := program.Evaluate(controls, ev)
 			sum := program.Summarize(results)
 			switch format {
 			case "json":
@@ -89,12 +89,6 @@ func newRoadmapCmd(a *App, g *globalFlags) *cobra.Command {
 	fl.StringVar(&catalog, "catalog", program.CatalogFile, "service catalog (YAML); the inventory steps have no evidence without one")
 	cmd.AddCommand(newRoadmapAttestCmd(a, g))
 	return cmd
-}
-
-// openFindings reads the findings that may count as open: open ones, and
-// accepted ones, whose acceptance may have expired (program.IsOpen decides).
-func openFindings(cmd *cobra.Command, s store.Store) ([]store.Record, error) {
-	return s.Findings(cmd.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
 }
 
 func newRoadmapAttestCmd(a *App, g *globalFlags) *cobra.Command {

@@ -41,11 +41,10 @@ func newServicesCmd(a *App, g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			open, err := openFindings(cmd, s)
+			rk, err := program.RankServices(cmd.Context(), s, c, a.Now().UTC())
 			if err != nil {
 				return err
 			}
-			rk := program.Rank(c, open, a.Now().UTC())
 			switch format {
 			case "json":
 				return writeServicesJSON(a.Stdout, rk)

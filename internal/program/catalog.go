@@ -190,15 +190,52 @@ func (s *Service) ownsTarget(target string) bool {
 // id (32 hex digits) after "#": the id is left out, so the principal's
 // pattern claims the alert.
 func (s *Service) ownsResource(resource string) bool {
+	name, ok := resourceName(resource)
+	return ok && matchesAny(compilePatterns(s.Resources), name)
+}
+
+// resourceName is what resource patterns are matched against: the resource
+// without an alert id, with "/" made ordinary (resourcePattern); false for
+// no resource.
+func resourceName(resource string) (string, bool) {
 	if i := strings.LastIndexByte(resource, '#'); i >= 0 && alertID.MatchString(resource[i+1:]) {
 		resource = resource[:i]
 	}
 	if resource == "" {
-		return false
+		return "", false
 	}
-	r := resourcePattern(resource)
-	for _, p := range s.Resources {
-		if ok, _ := path.Match(resourcePattern(p), r); ok {
+	return resourcePattern(resource), true
+}
+
+// pattern is a resource pattern ready to match many names.
+type pattern struct {
+	glob string
+	// literal is the glob up to its first special character: every name
+	// the glob matches starts with it, so most names are refused without
+	// running path.Match.
+	literal string
+}
+
+func compilePatterns(ps []string) []pattern {
+	out := make([]pattern, 0, len(ps))
+	for _, p := range ps {
+		g := resourcePattern(p)
+		lit := g
+		if i := strings.IndexAny(g, `*?[\`); i >= 0 {
+			lit = g[:i]
+		}
+		out = append(out, pattern{glob: g, literal: lit})
+	}
+	return out
+}
+
+// matchesAny reports whether name (from resourceName) matches a pattern.
+func matchesAny(ps []pattern, name string) bool {
+	for _, p := range ps {
+		if !strings.HasPrefix(name, p.literal) {
+			continue
+		}
+		if ok, _ := path.Match(p.glob, name); ok {
 			return true
 		}
 	}

@@ -1,7 +1,8 @@
 package program
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/finding"
@@ -64,9 +65,58 @@ type Week struct {
 	Fixed int       `json:"fixed"`
 }
 
-// Compute derives the metrics from every stored finding (any status) and
-// the scans, over a window ending now.
-func Compute(all []store.Record, scans []store.Scan, now time.Time, window time.Duration, sla SLA) Metrics {
+// MetricsCounts are the counts of stored findings Compute reads.
+type MetricsCounts struct {
+	// Statuses counts the open, accepted and false positive findings by
+	// status, severity, category and acceptance expiry (and the fields the
+	// index they are read from orders them by), with their earliest first
+	// seen time and how many were first seen within the SLA and triage
+	// ages.
+	Statuses Counts
+	// Seen counts every finding first seen since the trend's first week by
+	// the time it was first seen.
+	Seen Counts
+	// Fixed counts the findings fixed since the trend's first week by the
+	// time they were fixed, severity, the time they were first seen and
+	// status (fixed, unless a status change left a fixed time behind).
+	Fixed Counts
+}
+
+// metricsQueries are the queries of MetricsCounts for the window ending
+// now. Only the open, accepted and false positive findings are read whole;
+// new and fixed findings are read from the trend's first week on, through
+// indexes on those times.
+func metricsQueries(now time.Time, window time.Duration, sla SLA) [3]store.TallyQuery {
+	if sla == nil {
+		sla = DefaultSLA
+	}
+	_, weekStart := trend(now, window)
+	ages := []time.Time{now.Add(-DetectionTriageWindow)}
+	for _, limit := range sla {
+		ages = append(ages, now.Add(-limit))
+	}
+	return [3]store.TallyQuery{
+		{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted, finding.StatusFalsePositive},
+			By: openFields, SeenSince: ages, Earliest: true},
+		{FirstSeenSince: weekStart, By: []store.Field{store.ByFirstSeen}},
+		// By status rather than for status fixed only: SQLite then reads
+		// the fixed times from findings_fixed_at, not every fixed finding.
+		{FixedSince: weekStart, By: []store.Field{store.ByFixedAt, store.BySeverity, store.ByFirstSeen, store.ByStatus}},
+	}
+}
+
+const week = 7 * 24 * time.Hour
+
+// trend is the number of whole weeks that cover the window, and when the
+// first starts: the last ends now.
+func trend(now time.Time, window time.Duration) (int, time.Time) {
+	weeks := int((window + week - 1) / week)
+	return weeks, now.Add(-time.Duration(weeks) * week)
+}
+
+// Compute derives the metrics from the counts Measure makes for the same
+// now, window and SLA, and the scans, over a window ending now.
+func Compute(mc MetricsCounts, scans []store.Scan, now time.Time, window time.Duration, sla SLA) Metrics {
 	if sla == nil {
 		sla = DefaultSLA
 	}
@@ -74,76 +124,74 @@ func Compute(all []store.Record, scans []store.Scan, now time.Time, window time.
 	m := Metrics{Now: now, Open: map[string]int{}, OpenByCategory: map[string]int{}, OverSLA: map[string]int{},
 		OldestOpenDays: map[string]int{}, MeanDaysToFix: map[string]int{}, MedianDaysFix: map[string]int{},
 		ScansByScanner: map[string]int{}, WindowDays: int(window.Hours() / 24)}
-	weeks := int((window + 7*24*time.Hour - 1) / (7 * 24 * time.Hour))
-	weekStart := now.Add(-time.Duration(weeks) * 7 * 24 * time.Hour)
+	weeks, weekStart := trend(now, window)
 	m.Weeks = make([]Week, weeks)
 	for i := range m.Weeks {
-		m.Weeks[i].Start = weekStart.Add(time.Duration(i) * 7 * 24 * time.Hour)
+		m.Weeks[i].Start = weekStart.Add(time.Duration(i) * week)
 	}
 	weekOf := func(t time.Time) int {
 		if t.Before(weekStart) || t.After(now) {
 			return -1
 		}
-		return min(int(t.Sub(weekStart)/(7*24*time.Hour)), weeks-1)
+		return min(int(t.Sub(weekStart)/week), weeks-1)
 	}
-	fixDays := map[string][]float64{}
-	for _, r := range all {
-		sev := r.Severity.String()
-		if !r.FirstSeen.Before(from) && !r.FirstSeen.After(now) {
-			m.NewInWindow++
+	for _, t := range mc.Seen.Rows {
+		if !t.FirstSeen.Before(from) && !t.FirstSeen.After(now) {
+			m.NewInWindow += t.Count
 		}
-		if w := weekOf(r.FirstSeen); w >= 0 {
-			m.Weeks[w].New++
+		if w := weekOf(t.FirstSeen); w >= 0 {
+			m.Weeks[w].New += t.Count
 		}
-		status := r.Status
-		if status == finding.StatusAccepted && IsOpen(r, now) {
-			m.AcceptExpired++
-			status = finding.StatusOpen
+	}
+	if len(mc.Statuses.Rows) > 0 {
+		countStatuses(&m, mc.Statuses, now, sla)
+	}
+	// Times to fix, in days, with how many findings took each.
+	type took struct {
+		days float64
+		n    int
+	}
+	fixDays := map[string][]took{}
+	for _, t := range mc.Fixed.Rows {
+		if t.Status != finding.StatusFixed || t.FixedAt == nil {
+			continue
 		}
-		switch status {
-		case finding.StatusOpen:
-			m.Open[sev]++
-			m.OpenByCategory[string(r.Category)]++
-			age := now.Sub(r.FirstSeen)
-			if d, seen := m.OldestOpenDays[sev]; !seen || int(age.Hours()/24) > d {
-				m.OldestOpenDays[sev] = int(age.Hours() / 24)
-			}
-			if limit, ok := sla[r.Severity]; ok && age > limit {
-				m.OverSLA[sev]++
-			}
-			if r.Category == finding.Detection && age > DetectionTriageWindow {
-				m.DetectionsUntriaged++
-			}
-		case finding.StatusFixed:
-			if r.FixedAt != nil && !r.FixedAt.Before(from) && !r.FixedAt.After(now) {
-				m.FixedInWindow++
-				fixDays[sev] = append(fixDays[sev], r.FixedAt.Sub(r.FirstSeen).Hours()/24)
-			}
-			if r.FixedAt != nil {
-				if w := weekOf(*r.FixedAt); w >= 0 {
-					m.Weeks[w].Fixed++
-				}
-			}
-		case finding.StatusAccepted:
-			m.Accepted++
-			if r.StatusExpires != nil && r.StatusExpires.Sub(now) <= 30*24*time.Hour {
-				m.AcceptExpiring++ // still in force (IsOpen said so), for at most 30 days
-			}
-		case finding.StatusFalsePositive:
-			m.FalsePositive++
+		if w := weekOf(*t.FixedAt); w >= 0 {
+			m.Weeks[w].Fixed += t.Count
 		}
+		if t.FixedAt.Before(from) || t.FixedAt.After(now) {
+			continue
+		}
+		m.FixedInWindow += t.Count
+		sev := t.Severity.String()
+		fixDays[sev] = append(fixDays[sev], took{t.FixedAt.Sub(t.FirstSeen).Hours() / 24, t.Count})
 	}
 	for sev, ds := range fixDays {
-		sort.Float64s(ds)
-		sum := 0.0
+		slices.SortFunc(ds, func(a, b took) int { return cmp.Compare(a.days, b.days) })
+		// Added one by one in ascending order, as a sorted list of every
+		// finding's time would be, so the sum is the same to the last bit.
+		sum, total := 0.0, 0
 		for _, d := range ds {
-			sum += d
+			for range d.n {
+				sum += d.days
+			}
+			total += d.n
 		}
-		m.MeanDaysToFix[sev] = int(sum/float64(len(ds)) + 0.5)
-		mid := len(ds) / 2
-		med := ds[mid]
-		if len(ds)%2 == 0 {
-			med = (ds[mid-1] + ds[mid]) / 2
+		m.MeanDaysToFix[sev] = int(sum/float64(total) + 0.5)
+		// nth is the n-th smallest time (from 0).
+		nth := func(n int) float64 {
+			for _, d := range ds {
+				if n < d.n {
+					return d.days
+				}
+				n -= d.n
+			}
+			return 0
+		}
+		mid := total / 2
+		med := nth(mid)
+		if total%2 == 0 {
+			med = (nth(mid-1) + nth(mid)) / 2
 		}
 		m.MedianDaysFix[sev] = int(med + 0.5)
 	}
@@ -156,4 +204,49 @@ func Compute(all []store.Record, scans []store.Scan, now time.Time, window time.
 		}
 	}
 	return m
+}
+
+// countStatuses adds what the counts of open, accepted and false positive
+// findings say to m.
+func countStatuses(m *Metrics, counts Counts, now time.Time, sla SLA) {
+	// Findings first seen before now - limit are older than the limit:
+	// all but those seen since.
+	recent := since(counts.Query, now.Add(-DetectionTriageWindow))
+	withinSLA := map[finding.Severity]func(store.Tally) int{}
+	for sev, limit := range sla {
+		withinSLA[sev] = since(counts.Query, now.Add(-limit))
+	}
+	for _, t := range counts.Rows {
+		sev := t.Severity.String()
+		status := t.Status
+		if status == finding.StatusAccepted && tallyOpen(t, now) {
+			m.AcceptExpired += t.Count
+			status = finding.StatusOpen
+		}
+		switch status {
+		case finding.StatusOpen:
+			m.Open[sev] += t.Count
+			m.OpenByCategory[string(t.Category)] += t.Count
+			// The group's oldest finding is the oldest of them all.
+			age := now.Sub(t.EarliestFirstSeen)
+			if d, seen := m.OldestOpenDays[sev]; !seen || int(age.Hours()/24) > d {
+				m.OldestOpenDays[sev] = int(age.Hours() / 24)
+			}
+			if within, ok := withinSLA[t.Severity]; ok {
+				if n := t.Count - within(t); n > 0 {
+					m.OverSLA[sev] += n
+				}
+			}
+			if t.Category == finding.Detection {
+				m.DetectionsUntriaged += t.Count - recent(t)
+			}
+		case finding.StatusAccepted:
+			m.Accepted += t.Count
+			if t.Expires != nil && t.Expires.Sub(now) <= 30*24*time.Hour {
+				m.AcceptExpiring += t.Count // still in force (tallyOpen said so), for at most 30 days
+			}
+		case finding.StatusFalsePositive:
+			m.FalsePositive += t.Count
+		}
+	}
 }

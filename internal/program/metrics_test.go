@@ -49,7 +49,7 @@ func TestComputeMetrics(t *testing.T) {
 		{Scanners: map[string]string{"aws": "1"}, FinishedAt: at(2)},
 		{Scanners: map[string]string{"aws": "1"}, FinishedAt: at(100)},
 	}
-	m := Compute(all, scans, now, 90*day, nil)
+	m := computeRecords(all, scans, now, 90*day, nil)
 	checks := []struct {
 		what      string
 		got, want int
@@ -106,7 +106,7 @@ func TestComputeDetectionMetrics(t *testing.T) {
 		posture,
 	}
 	scans := []store.Scan{{Target: "aws-detections", Scanners: map[string]string{"detect": "1"}, FinishedAt: now.Add(-day), Status: store.ScanPartial}}
-	m := Compute(all, scans, now, 90*day, nil)
+	m := computeRecords(all, scans, now, 90*day, nil)
 	for _, c := range []struct {
 		what      string
 		got, want int

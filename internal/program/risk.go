@@ -2,6 +2,7 @@ package program
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -85,10 +86,10 @@ type Ranking struct {
 	Unassigned map[string]int `json:"unassigned,omitempty"`
 }
 
-// Rank scores every service of the catalog on the stored findings that are
-// open at now (IsOpen). A finding belongs to every service that lists its
-// target or matches its resource.
-func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
+// Rank scores every service of the catalog on the findings open at now
+// (IsOpen), counted as RankQuery counts them. A finding belongs to
+// every service that lists its target or matches its resource.
+func Rank(c *Catalog, open Counts, now time.Time) Ranking {
 	type acc struct {
 		weak               float64
 		counts             map[string]int
@@ -101,35 +102,33 @@ func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
 		accs[i] = acc{counts: map[string]int{}, exposed: map[string]bool{}, privilege: map[string]bool{}, targets: map[string]bool{}}
 	}
 	unassigned := map[string]int{}
-	for _, rec := range open {
-		if !IsOpen(rec, now) {
+	cl := c.claimer()
+	var owners []int
+	for _, t := range open.Rows {
+		if !tallyOpen(t, now) {
 			continue
 		}
-		claimed := false
-		for i := range c.Services {
-			s := &c.Services[i]
-			if !s.ownsTarget(rec.Target) && !s.ownsResource(rec.Resource) {
-				continue
-			}
-			claimed = true
+		owners = cl.owners(owners[:0], t.Target, t.Resource)
+		for _, i := range owners {
 			a := &accs[i]
-			pts := severityPoints[rec.Severity]
-			if rec.Category == finding.Vulnerability && len(rec.FixedVersions) > 0 {
+			// Points are multiples of a half, so the sums are exact in any order.
+			pts := severityPoints[t.Severity]
+			if t.Category == finding.Vulnerability && t.Fixable {
 				pts *= 1.5
-				a.fixable++
+				a.fixable += t.Count
 			}
-			a.weak += pts
-			a.counts[rec.Severity.String()]++
-			a.targets[rec.Target] = true
-			if why, ok := exposureRules[rec.RuleID]; ok {
-				a.exposed[why+" ("+rec.RuleID+" on "+short(rec.Resource)+")"] = true
+			a.weak += pts * float64(t.Count)
+			a.counts[t.Severity.String()] += t.Count
+			a.targets[t.Target] = true
+			if why, ok := exposureRules[t.RuleID]; ok {
+				a.exposed[why+" ("+t.RuleID+" on "+short(t.Resource)+")"] = true
 			}
-			if why, ok := privilegeRules[rec.RuleID]; ok {
-				a.privilege[why+" ("+rec.RuleID+" on "+short(rec.Resource)+")"] = true
+			if why, ok := privilegeRules[t.RuleID]; ok {
+				a.privilege[why+" ("+t.RuleID+" on "+short(t.Resource)+")"] = true
 			}
 		}
-		if !claimed {
-			unassigned[rec.Target]++
+		if len(owners) == 0 {
+			unassigned[t.Target] += t.Count
 		}
 	}
 	var out Ranking
@@ -190,6 +189,66 @@ func Rank(c *Catalog, open []store.Record, now time.Time) Ranking {
 	return out
 }
 
+// claimer tells which services claim a finding: those that list its
+// target or match its resource. It is made once for many findings.
+type claimer struct {
+	services []Service
+	patterns [][]pattern
+	// targets remembers which services list each target seen.
+	targets map[string][]bool
+}
+
+func (c *Catalog) claimer() *claimer {
+	cl := &claimer{services: c.Services, patterns: make([][]pattern, len(c.Services)), targets: map[string][]bool{}}
+	for i := range c.Services {
+		cl.patterns[i] = compilePatterns(c.Services[i].Resources)
+	}
+	return cl
+}
+
+// listing returns, per service, whether it lists the target.
+func (cl *claimer) listing(target string) []bool {
+	l, ok := cl.targets[target]
+	if !ok {
+		l = make([]bool, len(cl.services))
+		for i := range cl.services {
+			l[i] = cl.services[i].ownsTarget(target)
+		}
+		cl.targets[target] = l
+	}
+	return l
+}
+
+// owners appends the indexes of the services that claim a finding to dst,
+// in the catalog's order.
+func (cl *claimer) owners(dst []int, target, resource string) []int {
+	listed := cl.listing(target)
+	name, named := resourceName(resource)
+	for i := range cl.services {
+		if listed[i] || named && matchesAny(cl.patterns[i], name) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+// claimed reports whether any service claims a finding.
+func (cl *claimer) claimed(target, resource string) bool {
+	if slices.Contains(cl.listing(target), true) {
+		return true
+	}
+	name, named := resourceName(resource)
+	if !named {
+		return false
+	}
+	for _, ps := range cl.patterns {
+		if matchesAny(ps, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // firstOf returns the alphabetically first reason and how many more there are.
 func firstOf(set map[string]bool) string {
 	keys := make([]string, 0, len(set))
@@ -237,13 +296,19 @@ func everyFindingOwned(c *Catalog, ev Evidence) (bool, string) {
 		// No finding proves nothing when nothing was looked at.
 		return false, fmt.Sprintf("no complete scan in the last %s to tie to the %d services", days(maxAge), len(c.Services))
 	}
-	rk := Rank(c, ev.Open, ev.Now)
-	if len(rk.Unassigned) == 0 {
+	unassigned := map[string]int{}
+	cl := c.claimer()
+	for _, t := range ev.Owned.Rows {
+		if tallyOpen(t, ev.Now) && !cl.claimed(t.Target, t.Resource) {
+			unassigned[t.Target] += t.Count
+		}
+	}
+	if len(unassigned) == 0 {
 		return true, fmt.Sprintf("%d services with owners; every open finding belongs to one", len(c.Services))
 	}
-	targets := make([]string, 0, len(rk.Unassigned))
+	targets := make([]string, 0, len(unassigned))
 	n := 0
-	for t, k := range rk.Unassigned {
+	for t, k := range unassigned {
 		targets = append(targets, t)
 		n += k
 	}

@@ -60,7 +60,7 @@ func TestRankExplainsEveryTerm(t *testing.T) {
 			return r
 		}(),
 	}
-	got := Rank(c, open, now)
+	got := Rank(c, counted(open, RankQuery()), now)
 	if len(got.Services) != 3 {
 		t.Fatalf("ranked %d services", len(got.Services))
 	}
@@ -104,7 +104,7 @@ func TestRankCapsWeaknesses(t *testing.T) {
 	for range 9 {
 		open = append(open, rec("/src/legacy", "", "GHSA-1", finding.Critical))
 	}
-	r := Rank(c, open, now).Services[0]
+	r := Rank(c, counted(open, RankQuery()), now).Services[0]
 	if r.Terms[2].Points != 40 || !strings.Contains(r.Terms[2].Why, "9 critical (90 points, capped)") || r.Score != 50 {
 		t.Errorf("terms %+v score %d, want weaknesses capped at 40 and a score of 50", r.Terms, r.Score)
 	}
@@ -188,7 +188,7 @@ func FuzzParseCatalog(f *testing.F) {
 				t.Fatalf("accepted a service without owner, with a bad name or with control characters: %+v", s)
 			}
 		}
-		Rank(c, []store.Record{rec("t", "arn:aws:s3:::b", "AWS-S3-006", finding.High)}, now)
+		Rank(c, counted([]store.Record{rec("t", "arn:aws:s3:::b", "AWS-S3-006", finding.High)}, RankQuery()), now)
 	})
 }
 
@@ -200,32 +200,51 @@ func TestCatalogControls(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		control Control
-		ev      Evidence
+		ev      withOpen
 		want    State
 		detail  string
 	}{
-		{"no catalog", inv, Evidence{}, NoEvidence, "no service catalog"},
-		{"nothing scanned proves nothing", inv, Evidence{Catalog: c}, NotMet, "no complete scan in the last 30 days"},
-		{"every finding owned", inv, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)},
+		{"no catalog", inv, withOpen{}, NoEvidence, "no service catalog"},
+		{"nothing scanned proves nothing", inv, withOpen{Catalog: c}, NotMet, "no complete scan in the last 30 days"},
+		{"every finding owned", inv, withOpen{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)},
 			Open: []store.Record{rec("/src/orders", "", "r", finding.Low)}}, Met, "3 services with owners"},
-		{"a finding nobody owns", inv, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)},
+		{"a finding nobody owns", inv, withOpen{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)},
 			Open: []store.Record{rec("/src/orders", "", "r", finding.Low), rec("/src/new-thing", "", "r", finding.Low)}},
 			NotMet, "1 open finding(s) belong to no service: /src/new-thing"},
-		{"unclassified and unscanned services", rank, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)}},
+		{"unclassified and unscanned services", rank, withOpen{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted)}},
 			NotMet, "website (no recent scan of its targets), batch (data not classified)"},
-		{"everything ranked", rank, Evidence{Catalog: mustCatalog(t, strings.Replace(catalogYAML, "internet_facing: false", "internet_facing: false\n    data: internal", 1)),
+		{"everything ranked", rank, withOpen{Catalog: mustCatalog(t, strings.Replace(catalogYAML, "internet_facing: false", "internet_facing: false\n    data: internal", 1)),
 			Scans: []store.Scan{scanOf("/src/orders", "secrets", day, store.ScanCompleted), scanOf("github.com/acme/website.git", "deps", day, store.ScanCompleted),
 				scanOf("aws:1", "aws", day, store.ScanCompleted)}},
 			Met, "3 services ranked"},
-		{"scans too old", rank, Evidence{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", 40*day, store.ScanCompleted)}},
+		{"scans too old", rank, withOpen{Catalog: c, Scans: []store.Scan{scanOf("/src/orders", "secrets", 40*day, store.ScanCompleted)}},
 			NotMet, "orders (no recent scan of its targets)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.ev.Now = now
-			got := Evaluate([]Control{tc.control}, tc.ev)[0]
+			got := Evaluate([]Control{tc.control}, gather([]Control{tc.control}, tc.ev))[0]
 			if got.State != tc.want || !strings.Contains(got.Detail, tc.detail) {
 				t.Errorf("got %s (%s), want %s containing %q", got.State, got.Detail, tc.want, tc.detail)
 			}
 		})
+	}
+}
+
+// TestPatternsMatchAsPathMatch holds the literal-prefix shortcut of
+// resource matching to path.Match on patterns whose special characters
+// come early, late or escaped, and on malformed ones.
+func TestPatternsMatchAsPathMatch(t *testing.T) {
+	patterns := []string{"*", "arn:aws:s3:::logs-*", "arn:aws:s3:::logs/*", "*:db:orders*", "arn:aws:iam::?:role/x",
+		"arn:aws:iam::[0-9]*:role/*", `arn:aws:s3:::a\*b`, `arn:aws:s3:::a\`, "arn:aws:s3:::[", "module.orders.*", "exact"}
+	names := []string{"", "arn:aws:s3:::logs-1", "arn:aws:s3:::logs/2024/x", "arn:aws:rds:us-east-1:1:db:orders-main",
+		"arn:aws:iam::1:role/x", "arn:aws:iam::12:role/x", "arn:aws:s3:::a*b", "arn:aws:s3:::ab", "arn:aws:s3:::a\\",
+		"arn:aws:s3:::[", "module.orders.aws_s3_bucket.b", "exact", "exactly", "arn:aws:iam::1:user/bob#0123456789abcdef0123456789abcdef"}
+	for _, p := range patterns {
+		s := &Service{Name: "s", Resources: []string{p}}
+		for _, n := range names {
+			if got, want := s.ownsResource(n), refOwnsResource(s, n); got != want {
+				t.Errorf("pattern %q, resource %q: %v, path.Match says %v", p, n, got, want)
+			}
+		}
 	}
 }

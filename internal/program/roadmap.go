@@ -8,6 +8,7 @@ package program
 import (
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -112,8 +113,12 @@ type CatalogEvidence struct {
 
 // Evidence is everything the controls are judged on.
 type Evidence struct {
-	Scans        []store.Scan
-	Open         []store.Record // open findings
+	Scans []store.Scan
+	// Open counts the findings that may count as open, as FindingsQuery
+	// made them for the same controls and Now; Owned counts them by target
+	// and resource, as RankQuery made them, for the catalog controls.
+	// Gather fills both.
+	Open, Owned  Counts
 	Attestations []store.Attestation
 	// Repo is the repository to check, nil when none was given.
 	Repo fs.FS
@@ -148,10 +153,10 @@ func Evaluate(controls []Control, ev Evidence) []Result {
 		}
 	}
 	// Each findings control reads only its scanner's findings: index them
-	// once instead of walking every finding for every control.
-	byScanner := map[string][]store.Record{}
-	for _, rec := range ev.Open {
-		byScanner[rec.Scanner] = append(byScanner[rec.Scanner], rec)
+	// once instead of walking every group for every control.
+	byScanner := map[string][]store.Tally{}
+	for _, t := range ev.Open.Rows {
+		byScanner[t.Scanner] = append(byScanner[t.Scanner], t)
 	}
 	out := make([]Result, 0, len(controls))
 	for _, c := range controls {
@@ -174,7 +179,7 @@ func Evaluate(controls []Control, ev Evidence) []Result {
 	return out
 }
 
-func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string]bool) Result {
+func evalFindings(c Control, ev Evidence, open []store.Tally, listed map[string]bool) Result {
 	fe := c.Findings
 	maxAge := ev.MaxAge
 	if fe.MaxAge != 0 {
@@ -228,26 +233,38 @@ func evalFindings(c Control, ev Evidence, open []store.Record, listed map[string
 	counts := map[string]int{}
 	worst := finding.Info
 	n, pending := 0, 0
-	if len(fe.Rules) > 0 || fe.Checklist != "" || fe.Category != "" {
-		for _, rec := range open {
-			if !IsOpen(rec, ev.Now) {
+	if (len(fe.Rules) > 0 || fe.Checklist != "" || fe.Category != "") && len(open) > 0 {
+		if fe.TargetPrefix != "" && !slices.Contains(ev.Open.Query.TargetPrefixes, fe.TargetPrefix) {
+			panic("program: open findings counted without the target prefix of control " + c.ID + ": count them with FindingsQuery for the same controls")
+		}
+		// Findings first seen at or after now - TriageWithin are within the
+		// triage window: now - first seen <= TriageWithin.
+		pendingOf := func(store.Tally) int { return 0 }
+		if fe.TriageWithin > 0 {
+			pendingOf = since(ev.Open.Query, ev.Now.Add(-fe.TriageWithin))
+		}
+		for _, t := range open {
+			if !tallyOpen(t, ev.Now) {
 				continue
 			}
-			if rec.Scanner != fe.FromScanner || !strings.HasPrefix(rec.Target, fe.TargetPrefix) || rec.Severity < fe.MinSeverity {
+			// The group's target prefix is the longest of the query's
+			// prefixes that its target starts with, so the target starts
+			// with the control's prefix exactly when the group's prefix does.
+			if t.Scanner != fe.FromScanner || !strings.HasPrefix(t.TargetPrefix, fe.TargetPrefix) || t.Severity < fe.MinSeverity {
 				continue
 			}
-			byStep := fe.Checklist != "" && !listed[rec.RuleID] && servesStep(rec.Finding, fe.Checklist)
-			byCategory := fe.Category != "" && rec.Category == fe.Category
-			if !rules[rec.RuleID] && !byStep && !byCategory {
+			byStep := fe.Checklist != "" && !listed[t.RuleID] && slices.Contains(t.Checklist, fe.Checklist)
+			byCategory := fe.Category != "" && t.Category == fe.Category
+			if !rules[t.RuleID] && !byStep && !byCategory {
 				continue
 			}
-			if fe.TriageWithin > 0 && ev.Now.Sub(rec.FirstSeen) <= fe.TriageWithin {
-				pending++
-				continue
+			p := pendingOf(t)
+			pending += p
+			if late := t.Count - p; late > 0 {
+				n += late
+				counts[t.RuleID] += late
+				worst = max(worst, t.Severity)
 			}
-			n++
-			counts[rec.RuleID]++
-			worst = max(worst, rec.Severity)
 		}
 	}
 	if n == 0 {
@@ -278,16 +295,6 @@ func IsOpen(r store.Record, now time.Time) bool {
 		return true
 	case finding.StatusAccepted:
 		return r.StatusExpires != nil && !now.Before(*r.StatusExpires)
-	}
-	return false
-}
-
-// servesStep reports whether f references the checklist step.
-func servesStep(f finding.Finding, step string) bool {
-	for _, r := range f.References {
-		if r.Type == finding.RefChecklist && r.ID == step {
-			return true
-		}
 	}
 	return false
 }

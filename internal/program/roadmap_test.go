@@ -42,25 +42,25 @@ func TestEvaluateFindings(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		control Control
-		ev      Evidence
+		ev      withOpen
 		want    State
 		detail  string
 	}{
-		{"no scan", ruleControl, Evidence{}, NoEvidence, "no complete aws scan recorded"},
-		{"scan too old", ruleControl, Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", 40*day, store.ScanCompleted)}},
+		{"no scan", ruleControl, withOpen{}, NoEvidence, "no complete aws scan recorded"},
+		{"scan too old", ruleControl, withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", 40*day, store.ScanCompleted)}},
 			NoEvidence, "no complete aws scan in the last 30 days"},
-		{"recent scan, no finding", ruleControl, Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
+		{"recent scan, no finding", ruleControl, withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
 			Met, "no open finding"},
-		{"open finding of a listed rule", ruleControl, Evidence{
+		{"open finding of a listed rule", ruleControl, withOpen{
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open: []store.Record{open("aws:1", "aws", "AWS-ACCT-002", finding.High, ""), open("aws:1", "aws", "AWS-ACCT-002", finding.High, ""),
 				open("aws:1", "aws", "AWS-ACCT-001", finding.Medium, "")}},
 			NotMet, "3 open finding(s), worst high: AWS-ACCT-002 ×2, AWS-ACCT-001 ×1"},
-		{"the same rule found by IaC does not count", ruleControl, Evidence{
+		{"the same rule found by IaC does not count", ruleControl, withOpen{
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open:  []store.Record{open("/repo", "iac", "AWS-ACCT-001", finding.High, "")}},
 			Met, ""},
-		{"a fixed finding does not count", ruleControl, Evidence{
+		{"a fixed finding does not count", ruleControl, withOpen{
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open: []store.Record{func() store.Record {
 				r := open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")
@@ -68,15 +68,15 @@ func TestEvaluateFindings(t *testing.T) {
 				return r
 			}()}},
 			Met, ""},
-		{"checklist step counts rules no other control lists", stepControl, Evidence{
+		{"checklist step counts rules no other control lists", stepControl, withOpen{
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open:  []store.Record{open("aws:1", "aws", "AWS-S3-007", finding.Info, stepVisibility)}},
 			NotMet, "AWS-S3-007 ×1"},
-		{"checklist step leaves listed rules to their control", stepControl, Evidence{
+		{"checklist step leaves listed rules to their control", stepControl, withOpen{
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open:  []store.Record{open("aws:1", "aws", "AWS-ACCT-001", finding.High, stepVisibility)}},
 			Met, ""},
-		{"an expired acceptance counts as open", ruleControl, Evidence{
+		{"an expired acceptance counts as open", ruleControl, withOpen{
 			Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)},
 			Open: []store.Record{func() store.Record {
 				r := open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")
@@ -91,7 +91,7 @@ func TestEvaluateFindings(t *testing.T) {
 			}()}},
 			NotMet, "1 open finding(s), worst high: AWS-ACCT-001 ×1"},
 		{"a category counts every finding of it", Control{ID: "t", Findings: &FindingsEvidence{Scan: "iac", FromScanner: "iac", Category: finding.Misconfiguration, MinSeverity: finding.High}},
-			Evidence{Scans: []store.Scan{scanOf("/repo", "iac", day, store.ScanCompleted)},
+			withOpen{Scans: []store.Scan{scanOf("/repo", "iac", day, store.ScanCompleted)},
 				Open: []store.Record{func() store.Record {
 					r := open("/repo", "iac", "AWS-S3-001", finding.High, stepS3Block)
 					r.Category = finding.Misconfiguration
@@ -99,45 +99,45 @@ func TestEvaluateFindings(t *testing.T) {
 				}(), open("/repo", "iac", "AWS-TAG-001", finding.Low, stepOwnership)}},
 			NotMet, "1 open finding(s), worst high: AWS-S3-001 ×1"},
 		{"minimum severity", Control{ID: "d", Findings: &FindingsEvidence{Scan: "deps", FromScanner: "deps", Checklist: stepDeps, MinSeverity: finding.High}},
-			Evidence{Scans: []store.Scan{scanOf("/repo", "deps", day, store.ScanCompleted)},
+			withOpen{Scans: []store.Scan{scanOf("/repo", "deps", day, store.ScanCompleted)},
 				Open: []store.Record{open("/repo", "deps", "GHSA-1", finding.Medium, stepDeps)}},
 			Met, ""},
 		{"organization audit needed", Control{ID: "o", Findings: &FindingsEvidence{Scan: "aws", TargetPrefix: "aws-org:"}},
-			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
+			withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
 			NoEvidence, "no complete aws scan on target aws-org:* recorded"},
 		{"a partial scan is no evidence", ruleControl,
-			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanPartial)}},
+			withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanPartial)}},
 			NoEvidence, "only partial aws scans recently (the last 2026-11-26 on aws:1): no open finding, but a complete scan is needed"},
 		{"a partial scan's findings still fail the control", ruleControl,
-			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanPartial)},
+			withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanPartial)},
 				Open: []store.Record{open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")}},
 			NotMet, "AWS-ACCT-001 ×1"},
 		{"complete audit found", Control{ID: "o", Findings: &FindingsEvidence{Scan: "aws", TargetPrefix: "aws-org:"}},
-			Evidence{Scans: []store.Scan{scanOf("aws-org:o-1", "aws", 2*day, store.ScanCompleted), scanOf("aws-org:o-1", "aws", day, store.ScanPartial)}},
+			withOpen{Scans: []store.Scan{scanOf("aws-org:o-1", "aws", 2*day, store.ScanCompleted), scanOf("aws-org:o-1", "aws", day, store.ScanPartial)}},
 			Met, "on aws-org:o-1"},
 		{"control's own maximum age", Control{ID: "w", Findings: &FindingsEvidence{Scan: "aws", MaxAge: 7 * day}},
-			Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", 8*day, store.ScanCompleted)}},
+			withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", 8*day, store.ScanCompleted)}},
 			NoEvidence, "no complete aws scan in the last 7 days"},
 
 		// Detection runs are partial scans; alerts get a triage window.
-		{"no detection run", siem, Evidence{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
+		{"no detection run", siem, withOpen{Scans: []store.Scan{scanOf("aws:1", "aws", day, store.ScanCompleted)}},
 			NoEvidence, "no detect scan recorded"},
-		{"detection run too old", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", 8*day, store.ScanPartial)}},
+		{"detection run too old", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", 8*day, store.ScanPartial)}},
 			NoEvidence, "no detect scan in the last 7 days"},
-		{"recent detection run, no alert", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)}},
+		{"recent detection run, no alert", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)}},
 			Met, "detect scan 2026-11-26 on aws-detections; no open finding older than 3 days (0 newer"},
-		{"new alerts within the triage window", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+		{"new alerts within the triage window", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
 			Open: []store.Record{alertRec(finding.High, 2*day, finding.StatusOpen), alertRec(finding.Low, time.Hour, finding.StatusOpen)}},
 			Met, "(2 newer, within the triage window)"},
-		{"alerts left untriaged past the window", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+		{"alerts left untriaged past the window", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
 			Open: []store.Record{alertRec(finding.High, 4*day, finding.StatusOpen), alertRec(finding.Critical, 10*day, finding.StatusOpen),
 				alertRec(finding.Low, time.Hour, finding.StatusOpen)}},
 			NotMet, "2 finding(s) open for more than 3 days without triage, worst critical: PAL-CT-003 ×2"},
-		{"old alerts triaged do not count", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+		{"old alerts triaged do not count", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
 			Open: []store.Record{alertRec(finding.High, 30*day, finding.StatusFalsePositive), alertRec(finding.High, 30*day, finding.StatusFixed),
 				alertRec(finding.High, 30*day, finding.StatusAccepted)}},
 			Met, "no open finding older than 3 days"},
-		{"an expired acceptance of an alert counts as untriaged", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+		{"an expired acceptance of an alert counts as untriaged", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
 			Open: []store.Record{func() store.Record {
 				r := alertRec(finding.Medium, 30*day, finding.StatusAccepted)
 				exp := now.Add(-time.Hour)
@@ -145,7 +145,7 @@ func TestEvaluateFindings(t *testing.T) {
 				return r
 			}()}},
 			NotMet, "1 finding(s) open for more than 3 days"},
-		{"posture findings do not count as alerts", siem, Evidence{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
+		{"posture findings do not count as alerts", siem, withOpen{Scans: []store.Scan{scanOf("aws-detections", "detect", day, store.ScanPartial)},
 			Open: []store.Record{open("aws:1", "aws", "AWS-ACCT-001", finding.High, "")}},
 			Met, ""},
 	} {
@@ -155,7 +155,7 @@ func TestEvaluateFindings(t *testing.T) {
 			if tc.control.ID == "s" {
 				controls = append(controls, ruleControl) // lists AWS-ACCT-001
 			}
-			got := Evaluate(controls, tc.ev)[0]
+			got := Evaluate(controls, gather(controls, tc.ev))[0]
 			if got.State != tc.want || !strings.Contains(got.Detail, tc.detail) {
 				t.Errorf("got %s (%s), want %s containing %q", got.State, got.Detail, tc.want, tc.detail)
 			}

@@ -784,12 +784,6 @@ func listScans(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) err
 	return nil
 }
 
-// openFindings reads the findings that may count as open: open ones and
-// accepted ones, whose acceptance may have expired (program.IsOpen decides).
-func (s *Server) openFindings(r *http.Request) ([]store.Record, error) {
-	return s.opts.Store.Findings(r.Context(), store.Filter{Statuses: []finding.Status{finding.StatusOpen, finding.StatusAccepted}})
-}
-
 // ranking ranks the catalog's services on the open findings; nil when no
 // catalog is configured.
 func (s *Server) ranking(r *http.Request) (*program.Ranking, error) {
@@ -797,11 +791,10 @@ func (s *Server) ranking(r *http.Request) (*program.Ranking, error) {
 	if err != nil || c == nil {
 		return nil, err
 	}
-	open, err := s.openFindings(r)
+	rk, err := program.RankServices(r.Context(), s.opts.Store, c, s.opts.Now().UTC())
 	if err != nil {
 		return nil, err
 	}
-	rk := program.Rank(c, open, s.opts.Now().UTC())
 	return &rk, nil
 }
 
@@ -822,11 +815,12 @@ func roadmap(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error
 	if _, err := query(r); err != nil {
 		return err
 	}
-	ev, err := s.evidence(r)
+	controls := program.Controls()
+	ev, err := s.evidence(r, controls)
 	if err != nil {
 		return err
 	}
-	results := program.Evaluate(program.Controls(), ev)
+	results := program.Evaluate(controls, ev)
 	writeJSON(w, http.StatusOK, map[string]any{"summary": program.Summarize(results), "controls": program.Views(results)})
 	return nil
 }
@@ -904,15 +898,15 @@ func metrics(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error
 			return errorf(http.StatusBadRequest, "window_days: a number from 1 to 3660")
 		}
 	}
-	all, err := s.opts.Store.Findings(r.Context(), store.Filter{Statuses: finding.Statuses})
-	if err != nil {
-		return err
-	}
 	scans, err := s.opts.Store.Scans(r.Context(), 0)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, program.Compute(all, scans, s.opts.Now().UTC(), time.Duration(days)*24*time.Hour, nil))
+	m, err := program.Measure(r.Context(), s.opts.Store, scans, s.opts.Now().UTC(), time.Duration(days)*24*time.Hour, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 

@@ -252,28 +252,16 @@ func dashboardPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller)
 	if _, err := query(r); err != nil {
 		return err
 	}
-	// One read of every finding serves both the roadmap and the metrics.
-	all, err := s.opts.Store.Findings(r.Context(), store.Filter{Statuses: finding.Statuses})
+	controls := program.Controls()
+	ev, err := s.evidence(r, controls)
 	if err != nil {
 		return err
 	}
-	ev := program.Evidence{Now: s.opts.Now().UTC()}
-	if ev.Catalog, err = s.catalog(); err != nil {
+	sum := program.Summarize(program.Evaluate(controls, ev))
+	m, err := program.Measure(r.Context(), s.opts.Store, ev.Scans, ev.Now, 90*24*time.Hour, nil)
+	if err != nil {
 		return err
 	}
-	if ev.Scans, err = s.opts.Store.Scans(r.Context(), 0); err != nil {
-		return err
-	}
-	if ev.Attestations, err = s.opts.Store.Attestations(r.Context()); err != nil {
-		return err
-	}
-	for _, rec := range all {
-		if rec.Status == finding.StatusOpen || rec.Status == finding.StatusAccepted {
-			ev.Open = append(ev.Open, rec)
-		}
-	}
-	sum := program.Summarize(program.Evaluate(program.Controls(), ev))
-	m := program.Compute(all, ev.Scans, ev.Now, 90*24*time.Hour, nil)
 	var d doc
 	d.raw(`<section class="cards"><div class="card"><h2>AWS maturity</h2><p class="big">`).tf("level %d of 11", sum.Level).raw(`</p><p>`).
 		tf("%d of %d roadmap controls met", sum.Met, sum.Total).raw(` · <a href="/roadmap">roadmap</a></p></div>`)
@@ -287,8 +275,8 @@ func dashboardPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller)
 	return nil
 }
 
-// evidence gathers what the roadmap is judged on.
-func (s *Server) evidence(r *http.Request) (program.Evidence, error) {
+// evidence gathers what the controls are judged on.
+func (s *Server) evidence(r *http.Request, controls []program.Control) (program.Evidence, error) {
 	ev := program.Evidence{Now: s.opts.Now().UTC()}
 	var err error
 	if ev.Catalog, err = s.catalog(); err != nil {
@@ -297,7 +285,7 @@ func (s *Server) evidence(r *http.Request) (program.Evidence, error) {
 	if ev.Scans, err = s.opts.Store.Scans(r.Context(), 0); err != nil {
 		return ev, err
 	}
-	if ev.Open, err = s.openFindings(r); err != nil {
+	if err := ev.Gather(r.Context(), s.opts.Store, controls); err != nil {
 		return ev, err
 	}
 	if ev.Attestations, err = s.opts.Store.Attestations(r.Context()); err != nil {
@@ -416,11 +404,12 @@ func roadmapPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) e
 	if _, err := query(r); err != nil {
 		return err
 	}
-	ev, err := s.evidence(r)
+	controls := program.Controls()
+	ev, err := s.evidence(r, controls)
 	if err != nil {
 		return err
 	}
-	results := program.Evaluate(program.Controls(), ev)
+	results := program.Evaluate(controls, ev)
 	sum := program.Summarize(results)
 	var d doc
 	d.raw(`<p>`).tf("AWS maturity level %d of 11; %d of %d controls met.", sum.Level, sum.Met, sum.Total).raw(`</p>`)

@@ -34,8 +34,9 @@ type extra struct {
 	ObservedAt      *time.Time          `json:"observed_at,omitempty"`
 }
 
-// stored is the lifecycle state of a finding already in the store, read
-// under the target lock at the start of RecordScan.
+// stored is the lifecycle state of a finding already in the store, and the
+// other columns an index holds, read under the target lock at the start of
+// RecordScan.
 type stored struct {
 	id      int64
 	scanner string
@@ -45,6 +46,9 @@ type stored struct {
 	expires sql.NullTime
 	by      string
 	fixedAt sql.NullTime
+
+	ruleID, category, resource, checklist string
+	severity, fixable                     int
 }
 
 // RecordScan stores scan and its findings in one transaction and moves each
@@ -148,7 +152,7 @@ func (s *sqlStore) RecordScan(ctx context.Context, scan Scan, findings []finding
 		if next.status != old.status {
 			next.reason, next.expires, next.by, next.fixedAt = "", sql.NullTime{}, "", sql.NullTime{}
 		}
-		if err := updateFinding(ctx, tx, &next, &f, ex, at, res.ScanID); err != nil {
+		if err := updateFinding(ctx, tx, old, &next, &f, ex, at, res.ScanID); err != nil {
 			return Result{}, fmt.Errorf("record scan of %q: finding %d: %w", scan.Target, i, err)
 		}
 		if next.status == old.status {
@@ -253,7 +257,8 @@ func extraJSON(f *finding.Finding) (string, error) {
 // fingerprint.
 func loadTarget(ctx context.Context, tx *sql.Tx, target string) (map[string]*stored, error) {
 	rows, err := tx.QueryContext(ctx,
-		`SELECT id, fingerprint, scanner, path, status, status_reason, status_expires, status_by, fixed_at
+		`SELECT id, fingerprint, scanner, path, status, status_reason, status_expires, status_by, fixed_at,
+		   rule_id, category, resource, checklist, severity_level, fixable
 		 FROM findings WHERE target = $1`, target)
 	if err != nil {
 		return nil, fmt.Errorf("load findings: %w", err)
@@ -265,7 +270,8 @@ func loadTarget(ctx context.Context, tx *sql.Tx, target string) (map[string]*sto
 			st stored
 			fp string
 		)
-		if err := rows.Scan(&st.id, &fp, &st.scanner, &st.path, &st.status, &st.reason, &st.expires, &st.by, &st.fixedAt); err != nil {
+		if err := rows.Scan(&st.id, &fp, &st.scanner, &st.path, &st.status, &st.reason, &st.expires, &st.by, &st.fixedAt,
+			&st.ruleID, &st.category, &st.resource, &st.checklist, &st.severity, &st.fixable); err != nil {
 			return nil, fmt.Errorf("load findings: %w", err)
 		}
 		out[fp] = &st
@@ -282,14 +288,15 @@ func insertFinding(ctx context.Context, tx *sql.Tx, target string, f *finding.Fi
 	err := tx.QueryRowContext(ctx,
 		`INSERT INTO findings (target, fingerprint, scanner, rule_id, category, severity, severity_level,
 		   title, message, path, start_line, end_line, commit_hash, resource, evidence, remediation, extra,
-		   status, status_reason, status_expires, status_by, first_seen, last_seen, fixed_at, last_scan_id)
+		   status, status_reason, status_expires, status_by, first_seen, last_seen, fixed_at, last_scan_id,
+		   checklist, fixable)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-		   $18, '', NULL, '', $19, $19, NULL, $20)
+		   $18, '', NULL, '', $19, $19, NULL, $20, $21, $22)
 		 RETURNING id`,
 		target, f.Fingerprint, f.Scanner, f.RuleID, string(f.Category), f.Severity.String(), int(f.Severity),
 		f.Title, f.Message, f.Location.Path, f.Location.StartLine, f.Location.EndLine, f.Location.Commit,
 		f.Resource, f.Evidence, f.Remediation, ex,
-		string(finding.StatusOpen), at, scanID,
+		string(finding.StatusOpen), at, scanID, checklistJSON(f.References), fixable(f),
 	).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert finding %s: %w", f.Fingerprint, err)
@@ -298,21 +305,36 @@ func insertFinding(ctx context.Context, tx *sql.Tx, target string, f *finding.Fi
 }
 
 // updateFinding refreshes a seen-again finding's fields and writes its
-// (possibly unchanged) lifecycle state st.
-func updateFinding(ctx context.Context, tx *sql.Tx, st *stored, f *finding.Finding, ex string, at time.Time, scanID int64) error {
-	_, err := tx.ExecContext(ctx,
-		`UPDATE findings SET scanner = $1, rule_id = $2, category = $3, severity = $4, severity_level = $5,
-		   title = $6, message = $7, path = $8, start_line = $9, end_line = $10, commit_hash = $11,
-		   resource = $12, evidence = $13, remediation = $14, extra = $15,
-		   status = $16, status_reason = $17, status_expires = $18, status_by = $19, fixed_at = $20,
-		   last_seen = $21, last_scan_id = $22
-		 WHERE id = $23`,
-		f.Scanner, f.RuleID, string(f.Category), f.Severity.String(), int(f.Severity),
-		f.Title, f.Message, f.Location.Path, f.Location.StartLine, f.Location.EndLine, f.Location.Commit,
-		f.Resource, f.Evidence, f.Remediation, ex,
-		string(st.status), st.reason, st.expires, st.by, st.fixedAt,
-		at, scanID, st.id,
-	)
+// (possibly unchanged) lifecycle state st; old is what the store holds.
+// When neither the lifecycle nor any other column an index holds changes
+// (a rescan that finds the same thing), it sets only the columns no index
+// holds, so SQLite rewrites no index entry.
+func updateFinding(ctx context.Context, tx *sql.Tx, old, st *stored, f *finding.Finding, ex string, at time.Time, scanID int64) error {
+	checklist, fix := checklistJSON(f.References), fixable(f)
+	var err error
+	if st.status == old.status && old.scanner == f.Scanner && old.ruleID == f.RuleID && old.category == string(f.Category) &&
+		old.severity == int(f.Severity) && old.resource == f.Resource && old.checklist == checklist && old.fixable == fix {
+		_, err = tx.ExecContext(ctx,
+			`UPDATE findings SET severity = $1, title = $2, message = $3, path = $4, start_line = $5, end_line = $6,
+			   commit_hash = $7, evidence = $8, remediation = $9, extra = $10, last_seen = $11, last_scan_id = $12
+			 WHERE id = $13`,
+			f.Severity.String(), f.Title, f.Message, f.Location.Path, f.Location.StartLine, f.Location.EndLine,
+			f.Location.Commit, f.Evidence, f.Remediation, ex, at, scanID, st.id)
+	} else {
+		_, err = tx.ExecContext(ctx,
+			`UPDATE findings SET scanner = $1, rule_id = $2, category = $3, severity = $4, severity_level = $5,
+			   title = $6, message = $7, path = $8, start_line = $9, end_line = $10, commit_hash = $11,
+			   resource = $12, evidence = $13, remediation = $14, extra = $15,
+			   status = $16, status_reason = $17, status_expires = $18, status_by = $19, fixed_at = $20,
+			   last_seen = $21, last_scan_id = $22, checklist = $23, fixable = $24
+			 WHERE id = $25`,
+			f.Scanner, f.RuleID, string(f.Category), f.Severity.String(), int(f.Severity),
+			f.Title, f.Message, f.Location.Path, f.Location.StartLine, f.Location.EndLine, f.Location.Commit,
+			f.Resource, f.Evidence, f.Remediation, ex,
+			string(st.status), st.reason, st.expires, st.by, st.fixedAt,
+			at, scanID, checklist, fix, st.id,
+		)
+	}
 	if err != nil {
 		return fmt.Errorf("update finding %d: %w", st.id, err)
 	}

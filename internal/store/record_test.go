@@ -388,3 +388,47 @@ func TestDetectionRunsUpsertAndNeverFix(t *testing.T) {
 		}
 	})
 }
+
+// TestRescanRefreshesEveryField sees one finding again and again: with new
+// text and lines only (the update that leaves every index alone), then with
+// one change at a time to what an index holds (the update that rewrites
+// them). Each time the store holds what the latest scan said.
+func TestRescanRefreshesEveryField(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		a := secret("aws-access-key", "config/prod.env", 3, finding.High)
+		record(t, s, scan("/repo", store.ScanCompleted, 0), a)
+		b := a
+		b.Title, b.Message, b.Remediation, b.Evidence = "New title", "new message", "Rotate it now.", "AKIA… (20 chars)"
+		b.Location.StartLine, b.Location.EndLine, b.Location.Commit = 7, 8, "fedc4321"
+		// Then one change at a time of what an index holds.
+		c := b
+		c.Resource = "arn:aws:iam::1:user/ci"
+		d := c
+		d.Severity = finding.Critical
+		e := d
+		e.References = append(slices.Clone(d.References), finding.Reference{Type: finding.RefChecklist, ID: "AppSec: Never store secrets in code or config"})
+		g := e
+		g.FixedVersions = []string{"rotated"}
+		k := g
+		k.Scanner = "secrets-v2"
+		for h, want := range []finding.Finding{b, c, d, e, g, k} {
+			if res := record(t, s, scan("/repo", store.ScanCompleted, h+1), want); res.Unchanged != 1 {
+				t.Fatalf("rescan %d = %+v, want the finding unchanged in status", h+1, counts(res))
+			}
+			got := byFingerprint(t, s, a.Fingerprint).Finding
+			want.Status = finding.StatusOpen
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("after rescan %d:\n got %+v\nwant %+v", h+1, got, want)
+			}
+			q := store.TallyQuery{By: []store.Field{store.ByScanner, store.BySeverity, store.ByResource, store.ByChecklist, store.ByFixable}}
+			tally, err := s.Tally(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantTally := storetest.Tally([]store.Record{{Finding: want}}, q); storetest.Key(tally[0]) != storetest.Key(wantTally[0]) {
+				t.Errorf("after rescan %d: tally %s, want %s", h+1, storetest.Key(tally[0]), storetest.Key(wantTally[0]))
+			}
+		}
+	})
+}

@@ -118,6 +118,10 @@ type Store interface {
 	RecordScan(ctx context.Context, scan Scan, findings []finding.Finding) (Result, error)
 	// Findings lists stored findings, most severe first.
 	Findings(ctx context.Context, f Filter) ([]Record, error)
+	// Tally counts findings grouped by the fields a query names, without
+	// reading them: what the roadmap, the metrics and the service ranking
+	// need from a store of any size.
+	Tally(ctx context.Context, q TallyQuery) ([]Tally, error)
 	// Finding returns one finding by numeric id or fingerprint prefix.
 	Finding(ctx context.Context, id string) (Record, error)
 	// Triage sets a finding's status and records who did it and why.
