@@ -58,9 +58,9 @@ func scanRecord(row interface{ Scan(...any) error }) (Record, error) {
 	return r, nil
 }
 
-// Findings lists the findings f selects, most severe first, then by path,
-// line and id.
-func (s *sqlStore) Findings(ctx context.Context, f Filter) ([]Record, error) {
+// findingsQuery builds the statement of Findings: the filter's conditions
+// as parameters, most severe first.
+func findingsQuery(f Filter) (string, []any, error) {
 	var (
 		where []string
 		args  []any
@@ -76,21 +76,21 @@ func (s *sqlStore) Findings(ctx context.Context, f Filter) ([]Record, error) {
 		marks := make([]string, 0, len(f.Statuses))
 		for _, st := range f.Statuses {
 			if _, err := finding.ParseStatus(string(st)); err != nil {
-				return nil, fmt.Errorf("list findings: %w", err)
+				return "", nil, fmt.Errorf("list findings: %w", err)
 			}
 			marks = append(marks, arg(string(st)))
 		}
 		where = append(where, "status IN ("+strings.Join(marks, ", ")+")")
 	}
 	if f.MinSeverity < finding.Info || f.MinSeverity > finding.Critical {
-		return nil, fmt.Errorf("list findings: unknown severity %d", int(f.MinSeverity))
+		return "", nil, fmt.Errorf("list findings: unknown severity %d", int(f.MinSeverity))
 	}
 	if f.MinSeverity > finding.Info {
 		where = append(where, "severity_level >= "+arg(int(f.MinSeverity)))
 	}
 	if f.Category != "" {
 		if !f.Category.Valid() {
-			return nil, fmt.Errorf("list findings: unknown category %q", f.Category)
+			return "", nil, fmt.Errorf("list findings: unknown category %q", f.Category)
 		}
 		where = append(where, "category = "+arg(string(f.Category)))
 	}
@@ -98,7 +98,7 @@ func (s *sqlStore) Findings(ctx context.Context, f Filter) ([]Record, error) {
 		where = append(where, "rule_id = "+arg(f.RuleID))
 	}
 	if f.Limit < 0 {
-		return nil, fmt.Errorf("list findings: negative limit %d", f.Limit)
+		return "", nil, fmt.Errorf("list findings: negative limit %d", f.Limit)
 	}
 	q := "SELECT " + recordColumns + " FROM findings"
 	if len(where) > 0 {
@@ -107,6 +107,16 @@ func (s *sqlStore) Findings(ctx context.Context, f Filter) ([]Record, error) {
 	q += " ORDER BY severity_level DESC, path, start_line, id"
 	if f.Limit > 0 {
 		q += " LIMIT " + arg(f.Limit)
+	}
+	return q, args, nil
+}
+
+// Findings lists the findings f selects, most severe first, then by path,
+// line and id.
+func (s *sqlStore) Findings(ctx context.Context, f Filter) ([]Record, error) {
+	q, args, err := findingsQuery(f)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
