@@ -811,16 +811,25 @@ func (s *Server) catalog() (*program.Catalog, error) {
 	return program.ParseCatalog(f, s.opts.Catalog)
 }
 
+// roadmapResults evaluates every roadmap control on the store's evidence,
+// for the roadmap route, its page and the overview.
+func (s *Server) roadmapResults(r *http.Request) ([]program.Result, program.Evidence, error) {
+	controls := program.Controls()
+	ev, err := s.evidence(r, controls)
+	if err != nil {
+		return nil, program.Evidence{}, err
+	}
+	return program.Evaluate(controls, ev), ev, nil
+}
+
 func roadmap(s *Server, w http.ResponseWriter, r *http.Request, _ *caller) error {
 	if _, err := query(r); err != nil {
 		return err
 	}
-	controls := program.Controls()
-	ev, err := s.evidence(r, controls)
+	results, _, err := s.roadmapResults(r)
 	if err != nil {
 		return err
 	}
-	results := program.Evaluate(controls, ev)
 	writeJSON(w, http.StatusOK, map[string]any{"summary": program.Summarize(results), "controls": program.Views(results)})
 	return nil
 }

@@ -252,12 +252,11 @@ func dashboardPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller)
 	if _, err := query(r); err != nil {
 		return err
 	}
-	controls := program.Controls()
-	ev, err := s.evidence(r, controls)
+	results, ev, err := s.roadmapResults(r)
 	if err != nil {
 		return err
 	}
-	sum := program.Summarize(program.Evaluate(controls, ev))
+	sum := program.Summarize(results)
 	m, err := program.Measure(r.Context(), s.opts.Store, ev.Scans, ev.Now, 90*24*time.Hour, nil)
 	if err != nil {
 		return err
@@ -404,12 +403,10 @@ func roadmapPage(s *Server, w http.ResponseWriter, r *http.Request, c *caller) e
 	if _, err := query(r); err != nil {
 		return err
 	}
-	controls := program.Controls()
-	ev, err := s.evidence(r, controls)
+	results, _, err := s.roadmapResults(r)
 	if err != nil {
 		return err
 	}
-	results := program.Evaluate(controls, ev)
 	sum := program.Summarize(results)
 	var d doc
 	d.raw(`<p>`).tf("AWS maturity level %d of 11; %d of %d controls met.", sum.Level, sum.Met, sum.Total).raw(`</p>`)
