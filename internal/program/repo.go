@@ -215,6 +215,12 @@ func infrastructureAsCode(repo fs.FS) (bool, string, error) {
 // a pipe or a symbolic link to one (/dev/zero reports size 0 and never
 // ends) is refused, and the read is bounded whatever the size says.
 func readSmall(repo fs.FS, name string) ([]byte, error) {
+	// Checked before opening too: opening a FIFO waits for a writer.
+	if info, err := fs.Stat(repo, name); err != nil {
+		return nil, err
+	} else if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
 	f, err := repo.Open(name)
 	if err != nil {
 		return nil, err

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func files(kv ...string) fstest.MapFS {
@@ -131,5 +133,19 @@ func TestReadSmallRefusesDevicesAndHugeFiles(t *testing.T) {
 	}
 	if _, err := readSmall(os.DirFS(dir), "ci.yml"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("a symlink to /dev/zero: %v, want it refused", err)
+	}
+	// Opening a FIFO for reading waits for a writer: refused before opening.
+	if err := syscall.Mkfifo(filepath.Join(dir, "renovate.json"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := readSmall(os.DirFS(dir), "renovate.json"); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a FIFO: %v, want it refused", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading a FIFO blocked")
 	}
 }
